@@ -1,0 +1,143 @@
+"""Model files: a format that loading cannot turn into code execution, with a re-checked certificate.
+
+Layout (written with ``torch.save``, read with ``torch.load(..., weights_only=True)``, which only
+rebuilds tensors and plain containers and refuses any other object)::
+
+    {
+      "format": "snsurrogate.model",
+      "format_version": 1,
+      "metadata": "<JSON text>",      # architecture, units, columns, data SHA-256, bound, package version, ...
+      "tensors": {"linears.0.weight": Tensor, ...},
+      "checksum": "<hex SHA-256 of the metadata text and every tensor's name, dtype, shape and bytes>",
+    }
+
+Loading re-checks everything: the structure, the architecture, tensor names, shapes and dtypes,
+finiteness, the checksum (a corrupt or edited file is rejected), and the certificate: the bound
+recomputed from the stored weights must equal the stored ``lipschitz_bound`` (relative 1e-9), and a
+spectrally normalized model must not exceed its Lipschitz target.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import os
+import pickle
+import zipfile
+from pathlib import Path
+
+import torch
+
+from .atomic import write_bytes
+from .errors import ModelFileError
+from .model import SurrogateModel
+from .network import Architecture, StressNetwork
+
+FORMAT = "snsurrogate.model"
+FORMAT_VERSION = 1
+_DTYPES = {"torch.float32": torch.float32, "torch.float64": torch.float64}
+
+
+def _checksum(metadata_text: str, tensors: dict[str, torch.Tensor]) -> str:
+    h = hashlib.sha256(metadata_text.encode("utf-8"))
+    for name in sorted(tensors):
+        t = tensors[name].detach().cpu().contiguous()
+        h.update(f"\n{name}|{t.dtype}|{tuple(t.shape)}\n".encode())
+        h.update(t.numpy().tobytes())
+    return h.hexdigest()
+
+
+def to_bytes(model: SurrogateModel) -> bytes:
+    """Serialise ``model`` to the bytes of a model file."""
+    tensors = {k: v.detach().cpu().clone() for k, v in model.network.state_dict().items()}
+    metadata = dict(model.metadata)
+    metadata["format"] = FORMAT
+    metadata["architecture"] = model.arch.to_dict()
+    metadata["dtype"] = str(model.dtype)
+    metadata["lipschitz_bound"] = model.lipschitz_bound
+    text = json.dumps(metadata, sort_keys=True, allow_nan=False)
+    payload = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "metadata": text,
+        "tensors": tensors,
+        "checksum": _checksum(text, tensors),
+    }
+    buf = io.BytesIO()
+    torch.save(payload, buf)
+    return buf.getvalue()
+
+
+def save(model: SurrogateModel, path: str | os.PathLike[str]) -> None:
+    """Write ``model`` to ``path`` atomically (a temporary file renamed over the destination)."""
+    write_bytes(path, to_bytes(model))
+
+
+def load(path: str | os.PathLike[str]) -> SurrogateModel:
+    """Load a model file written by :func:`save`, re-checking its integrity and certificate.
+
+    Raises
+    ------
+    ModelFileError
+        Missing, unreadable, corrupt, edited or foreign file, or a failed certificate check.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such model file" if not path.exists() else f"{path}: not a file")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise ModelFileError(
+            f"{path}: refused to load: the file holds objects other than tensors and plain data "
+            f"(it is not a snsurrogate model file, and loading it could run code): {exc}"
+        ) from None
+    except (RuntimeError, zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+        raise ModelFileError(f"{path}: not a readable snsurrogate model file (corrupt or truncated?): {exc}") from None
+    return _from_payload(payload, str(path))
+
+
+def _from_payload(payload, where: str) -> SurrogateModel:
+    def bad(msg: str) -> ModelFileError:
+        return ModelFileError(f"{where}: {msg}")
+
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise bad("not a snsurrogate model file (no 'format': 'snsurrogate.model' entry)")
+    if payload.get("format_version") != FORMAT_VERSION:
+        raise bad(f"model format version {payload.get('format_version')!r} is not supported (this version reads {FORMAT_VERSION})")
+    text, tensors, checksum = payload.get("metadata"), payload.get("tensors"), payload.get("checksum")
+    if not isinstance(text, str) or not isinstance(tensors, dict) or not isinstance(checksum, str):
+        raise bad("damaged model file: missing metadata, tensors or checksum")
+    if not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in tensors.items()):
+        raise bad("damaged model file: the tensor table holds something other than named tensors")
+    if _checksum(text, tensors) != checksum:
+        raise bad("checksum mismatch: the file was modified or corrupted after it was written")
+    try:
+        metadata = json.loads(text)
+        arch = Architecture.from_dict(metadata["architecture"])
+        dtype = _DTYPES[metadata["dtype"]]
+        stored_bound = float(metadata["lipschitz_bound"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise bad(f"damaged model metadata: {exc}") from None
+    net = StressNetwork(arch, spectral=False).to(dtype)
+    expected = {k: v.shape for k, v in net.state_dict().items()}
+    got = {k: v.shape for k, v in tensors.items()}
+    if expected != got:
+        raise bad(f"the weights do not match the architecture: expected {expected}, found {got}")
+    for name, t in tensors.items():
+        if t.dtype != dtype:
+            raise bad(f"tensor {name} has dtype {t.dtype}, expected {dtype}")
+        if not torch.isfinite(t).all():
+            raise bad(f"tensor {name} holds non-finite values")
+    net.load_state_dict(tensors)
+    model = SurrogateModel(net, metadata)
+    if not math.isclose(model.lipschitz_bound, stored_bound, rel_tol=1e-9):
+        raise bad(
+            f"certificate check failed: the file states lipschitz_bound = {stored_bound!r}, "
+            f"the stored weights give {model.lipschitz_bound!r}"
+        )
+    target = metadata.get("lipschitz_target")
+    if metadata.get("constrained") and target is not None and model.lipschitz_bound > float(target) * (1 + 1e-6):
+        raise bad(f"certificate check failed: bound {model.lipschitz_bound!r} exceeds the model's target {target!r}")
+    return model
