@@ -1,7 +1,9 @@
 """Fitting a stress network to data: :func:`fit`.
 
-Training minimises the mean squared error of the scaled stress ``sigma / s_sigma`` with Adam (cosine
-learning-rate decay, mini-batches for large data) or L-BFGS (small data), keeps a seeded random
+Training minimises the mean squared error of the scaled stress ``sigma / s_sigma``: by default Adam
+(cosine learning-rate decay, mini-batches for large data) followed by a full-batch L-BFGS polish
+(measured on the bundled curves: 2-3x lower RMSE than Adam alone, and tighter bounds; L-BFGS alone
+stalls on multiaxial data), or either optimizer alone. It keeps a seeded random
 validation split, stops early when the validation loss has not improved for ``patience`` epochs, and
 returns the best model seen. A non-finite or exploding loss stops training with a warning and keeps
 the best model so far (a :class:`~snsurrogate.errors.TrainingError` when there is none).
@@ -117,11 +119,12 @@ def fit(
     margin: float = DEFAULT_MARGIN,
     unconstrained: bool = False,
     hidden: Sequence[int] = DEFAULT_HIDDEN,
-    activation: str = "tanh",
-    epochs: int = 2000,
-    lr: float = 5e-3,
+    activation: str = "groupsort",
+    epochs: int = 1000,
+    lr: float = 1e-2,
     batch_size: int | None = None,
-    optimizer: str = "adam",
+    optimizer: str = "adam+lbfgs",
+    polish_epochs: int = 200,
     val_fraction: float = 0.15,
     patience: int | None = None,
     seed: int = 0,
@@ -145,10 +148,13 @@ def fit(
         Fit the same architecture without spectral normalization (for comparisons). Its certified
         bound (product of exact spectral norms) is still computed and reported.
     hidden, activation
-        Hidden-layer widths and activation (``tanh``, ``softplus``, ``groupsort``).
-    epochs, lr, batch_size, optimizer, val_fraction, patience
-        Training budget and method. ``batch_size=None`` uses full batches up to 4096 points.
-        ``optimizer`` is ``"adam"`` or ``"lbfgs"`` (full batch, for small data).
+        Hidden-layer widths and activation (``groupsort``, the default; ``tanh``; ``softplus``).
+    epochs, lr, batch_size, optimizer, polish_epochs, val_fraction, patience
+        Training budget and method. ``optimizer``: ``"adam+lbfgs"`` (default: ``epochs`` of Adam with
+        cosine learning-rate decay from ``lr``, then ``polish_epochs`` of full-batch L-BFGS with five
+        iterations each, starting from the best Adam state), ``"adam"`` or ``"lbfgs"`` (``epochs`` of
+        L-BFGS alone). ``batch_size=None`` uses full batches up to 4096 points. Early stopping watches
+        the validation loss with ``patience`` epochs (default ``max(200, epochs // 4)``).
     seed
         Seeds the initialisation, the validation split and the batch order: a fit is reproducible.
     float64
@@ -174,12 +180,12 @@ def fit(
     d_out = sig_np.shape[1]
     if n < 4:
         raise TrainingError(f"need at least 4 data points to fit, got {n}")
-    if optimizer not in ("adam", "lbfgs"):
-        raise TrainingError(f"unknown optimizer {optimizer!r}; expected adam or lbfgs")
+    if optimizer not in ("adam", "lbfgs", "adam+lbfgs"):
+        raise TrainingError(f"unknown optimizer {optimizer!r}; expected adam+lbfgs, adam or lbfgs")
     if not 0.0 <= val_fraction < 0.9:
         raise TrainingError(f"val_fraction must be in [0, 0.9), got {val_fraction!r}")
-    if epochs < 1:
-        raise TrainingError(f"epochs must be at least 1, got {epochs!r}")
+    if epochs < 1 or polish_epochs < 1:
+        raise TrainingError(f"epochs and polish_epochs must be at least 1, got {epochs!r} and {polish_epochs!r}")
     dev = resolve_device(device)
     dtype = torch.float64 if float64 else torch.float32
 
@@ -223,8 +229,18 @@ def fit(
     val_idx, tr_idx = perm[:n_val], perm[n_val:]
     eps_t = torch.as_tensor(eps_np, dtype=dtype, device=dev)
     sig_t = torch.as_tensor(sig_np / s_sig, dtype=dtype, device=dev)
-    log = _train(net, eps_t[tr_idx], sig_t[tr_idx], eps_t[val_idx], sig_t[val_idx], epochs=epochs, lr=lr,
-                 batch_size=batch_size, optimizer=optimizer, patience=patience, seed=seed, progress=progress)
+    split = (eps_t[tr_idx], sig_t[tr_idx], eps_t[val_idx], sig_t[val_idx])
+    if optimizer == "adam+lbfgs":
+        log = _train(net, *split, epochs=epochs, lr=lr, batch_size=batch_size, optimizer="adam",
+                     patience=patience, seed=seed, progress=progress)
+        polish = _train(net, *split, epochs=polish_epochs, lr=lr, batch_size=None, optimizer="lbfgs",
+                        patience=patience, seed=seed, progress=progress, best_loss=log.best_loss)
+        best_epoch = log.best_epoch if polish.best_epoch == 0 else log.epochs_run + polish.best_epoch
+        log = TrainingLog(log.epochs_run + polish.epochs_run, best_epoch, min(log.best_loss, polish.best_loss),
+                          f"Adam: {log.stop_reason}; L-BFGS: {polish.stop_reason}", log.history + polish.history)
+    else:
+        log = _train(net, *split, epochs=epochs, lr=lr, batch_size=batch_size, optimizer=optimizer,
+                     patience=patience, seed=seed, progress=progress)
 
     frozen = freeze(net).cpu().to(torch.float64 if float64 else torch.float32)
     bound = lipschitz_bound(frozen)
@@ -286,7 +302,7 @@ def fit(
 
 
 def _train(net: StressNetwork, x_tr, y_tr, x_va, y_va, *, epochs, lr, batch_size, optimizer, patience, seed,
-           progress) -> TrainingLog:
+           progress, best_loss: float = math.inf) -> TrainingLog:
     """Train ``net`` in place (to its best validation state); losses are MSE of scaled stress."""
     n_tr = len(x_tr)
     has_val = len(x_va) > 0
@@ -304,22 +320,39 @@ def _train(net: StressNetwork, x_tr, y_tr, x_va, y_va, *, epochs, lr, batch_size
         opt = torch.optim.Adam(net.parameters(), lr=lr)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs, eta_min=lr * 0.01)
     else:
-        opt = torch.optim.LBFGS(net.parameters(), lr=1.0, max_iter=20, history_size=50, line_search_fn="strong_wolfe")
+        opt = torch.optim.LBFGS(net.parameters(), lr=1.0, max_iter=5, history_size=20, line_search_fn="strong_wolfe")
         sched = None
 
-    best = (math.inf, 0, copy.deepcopy(net.state_dict()))
+    best = (best_loss, 0, copy.deepcopy(net.state_dict()))
     history: list[tuple[int, float, float]] = []
     first_loss = None
     stop_reason = f"reached the epoch budget ({epochs})"
     bar = tqdm(range(1, epochs + 1), desc="fit", unit="epoch", disable=not progress, mininterval=0.5, leave=False)
     epoch = 0
+    full_batch = optimizer == "adam" and bs >= n_tr
+    x_all = torch.cat((x_tr, x_va)) if full_batch else None
     for epoch in bar:
         net.train()
-        if optimizer == "adam":
+        snapshot = None
+        if full_batch:
+            # One forward over [train; validation]: the validation loss of the current weights comes
+            # with the training loss, and the weights are kept if they are the best so far.
+            opt.zero_grad(set_to_none=True)
+            pred = net(x_all) * inv_scale
+            loss = torch.mean((pred[:n_tr] - y_tr) ** 2)
+            with torch.no_grad():
+                val_loss = float(torch.mean((pred[n_tr:] - y_va) ** 2)) if has_val else float(loss)
+            train_loss = float(loss.detach())
+            if val_loss < best[0] * (1 - 1e-6) and math.isfinite(train_loss):
+                snapshot = copy.deepcopy(net.state_dict())
+            loss.backward()
+            opt.step()
+            sched.step()
+        elif optimizer == "adam":
             total = 0.0
-            order = torch.randperm(n_tr, generator=gen).to(x_tr.device) if bs < n_tr else None
+            order = torch.randperm(n_tr, generator=gen).to(x_tr.device)
             for start in range(0, n_tr, bs):
-                idx = order[start:start + bs] if order is not None else slice(None)
+                idx = order[start:start + bs]
                 opt.zero_grad(set_to_none=True)
                 loss = loss_on(x_tr[idx], y_tr[idx])
                 loss.backward()
@@ -339,25 +372,30 @@ def _train(net: StressNetwork, x_tr, y_tr, x_va, y_va, *, epochs, lr, batch_size
                 loss.backward()
                 return loss
 
-            train_loss = float(opt.step(closure))
-        net.eval()
-        with torch.no_grad():
-            val_loss = float(loss_on(x_va, y_va)) if has_val else float(loss_on(x_tr, y_tr))
+            train_loss = float(opt.step(closure).detach())
+        if not full_batch:
+            net.eval()
+            with torch.no_grad():
+                val_loss = float(loss_on(x_va, y_va)) if has_val else float(loss_on(x_tr, y_tr))
+            if val_loss < best[0] * (1 - 1e-6):
+                snapshot = copy.deepcopy(net.state_dict())
         if first_loss is None:
             first_loss = max(train_loss, 1e-30)
         history.append((epoch, train_loss, val_loss))
         if not (math.isfinite(train_loss) and math.isfinite(val_loss)) or train_loss > 1e4 * first_loss:
             what = "non-finite loss" if not math.isfinite(train_loss) or not math.isfinite(val_loss) else "loss exploded"
             stop_reason = f"diverged at epoch {epoch} ({what}); kept the best model, from epoch {best[1]}"
-            if best[1] == 0:
+            # full batch: the snapshot of epoch 1 holds the initial, untrained weights; a polish phase
+            # (best_loss given) falls back to the state it started from
+            if not math.isfinite(best_loss) and best[1] < (2 if full_batch else 1):
                 raise TrainingError(
-                    f"training diverged at epoch {epoch} ({what}) before reaching any finite loss; "
+                    f"training diverged at epoch {epoch} ({what}) before improving on the initial weights; "
                     "try a smaller learning rate (--lr) or --float64"
                 )
             warnings.warn(f"training {stop_reason}", RuntimeWarning, stacklevel=3)
             break
-        if val_loss < best[0] * (1 - 1e-6):
-            best = (val_loss, epoch, copy.deepcopy(net.state_dict()))
+        if snapshot is not None:
+            best = (val_loss, epoch, snapshot)
         elif epoch - best[1] >= patience:
             stop_reason = f"early stop: no validation improvement for {patience} epochs"
             break

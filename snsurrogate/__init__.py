@@ -1,0 +1,38 @@
+"""snsurrogate: certified spectrally-normalized neural material laws for explicit simulation.
+
+Public API
+----------
+fit(data, ...)            Fit a strain -> stress law from a CSV file, a Dataset or arrays.
+load(path)                Load a model file (re-checking its integrity and certificate).
+lipschitz_bound(model)    Certified upper bound of the tangent stiffness [stress unit / strain unit].
+read_curves(path, ...)    Read experimental stress-strain columns from a CSV file.
+SurrogateModel            The fitted law: callable on strain (n, d_in), ``.lipschitz_bound``, ``.tangent``.
+
+Units are never assumed: stress is in the unit of the data (recorded in the model), strain is
+dimensionless (engineering, Voigt with engineering shear), so the bound is in stress unit per unit
+strain.
+"""
+
+from .csvdata import Dataset, read_curves
+from .errors import DataError, ModelFileError, SnsurrogateError, TrainingError
+from .lipschitz import lipschitz_bound, lipschitz_empirical
+from .model import SurrogateModel
+from .modelfile import load, save
+from .training import fit
+from .version import __version__
+
+__all__ = [
+    "DataError",
+    "Dataset",
+    "ModelFileError",
+    "SnsurrogateError",
+    "SurrogateModel",
+    "TrainingError",
+    "__version__",
+    "fit",
+    "lipschitz_bound",
+    "lipschitz_empirical",
+    "load",
+    "read_curves",
+    "save",
+]

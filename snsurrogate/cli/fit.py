@@ -1,0 +1,135 @@
+"""Fit a neural stress-strain law to columns of a CSV file.
+
+Writes three files for --out STEM (a trailing .pt is dropped): STEM.pt (the model: weights,
+scalings, columns and units, certified bound, data SHA-256), STEM.json (summary: lipschitz_bound,
+lipschitz_empirical, rmse, r2, n_points, seconds, ...) and STEM.png (data against the fit, and the
+tangent against the bound).
+
+Example:
+  snsurrogate fit data/al6061t6_uniaxial_tension_CA-RD-01.csv \\
+      --strain engineering_strain --stress engineering_stress_MPa --out models/al6061
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import warnings
+
+from ..lipschitz_target import DEFAULT_MARGIN
+
+HELP = "fit a certified neural stress-strain law to a CSV file"
+
+
+def _lipschitz(text: str) -> float | str:
+    if text == "auto":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a positive number, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a positive number, got {text!r}")
+    return value
+
+
+def _hidden(text: str) -> tuple[int, ...]:
+    try:
+        widths = tuple(int(w) for w in text.replace("x", ",").split(",") if w.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected widths like 32,32,32, got {text!r}") from None
+    if not widths or min(widths) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive widths like 32,32,32, got {text!r}")
+    return widths
+
+
+def add_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("csv", metavar="CSV", help="data file: '#' comment lines, a header row, numeric columns")
+    cols = p.add_argument_group("columns and units")
+    src = cols.add_mutually_exclusive_group(required=True)
+    src.add_argument("--strain", nargs="+", metavar="COL",
+                     help="strain column(s): 1 (uniaxial), 3 (plane: xx yy xy) or 6 (3D: xx yy zz yz xz xy), "
+                          "engineering shear; dimensionless unless --strain-unit says %%")
+    src.add_argument("--stretch", metavar="COL", help="a stretch column instead (strain = stretch - 1)")
+    cols.add_argument("--stress", nargs="+", metavar="COL", required=True, help="stress column(s)")
+    cols.add_argument("--stress-unit", metavar="UNIT",
+                      help="unit of the stress columns (e.g. MPa); needed unless the column names carry it")
+    cols.add_argument("--strain-unit", metavar="UNIT", help="unit of the strain columns: - (default) or %%")
+    cols.add_argument("--delimiter", default=",", help="field separator (default ',')")
+    cols.add_argument("--branch", choices=("all", "loading"), default="all",
+                      help="'loading': keep only the loading envelope of a test with unloading (default: all)")
+    law = p.add_argument_group("the law")
+    law.add_argument("--lipschitz", type=_lipschitz, default="auto", metavar="auto|VALUE",
+                     help="target Lipschitz constant L in stress unit per unit strain (the certified bound of "
+                          f"the tangent stiffness); 'auto' = margin x steepest smoothed data slope (default)")
+    law.add_argument("--margin", type=float, default=DEFAULT_MARGIN, help=f"margin of --lipschitz auto (default {DEFAULT_MARGIN})")
+    law.add_argument("--unconstrained", action="store_true",
+                     help="no spectral normalization (for comparison); the bound is still certified, but loose")
+    law.add_argument("--hidden", type=_hidden, default=None, metavar="W,W,..", help="hidden widths (default 32,32,32)")
+    law.add_argument("--activation", choices=("groupsort", "tanh", "softplus"), default="groupsort",
+                     help="groupsort (default: gradient-norm preserving, tightest bound), tanh or softplus")
+    law.add_argument("--no-zero-origin", dest="zero_origin", action="store_false",
+                     help="do not force zero stress at zero strain")
+    tr = p.add_argument_group("training")
+    tr.add_argument("--epochs", type=int, default=1000, help="epochs of Adam (of L-BFGS with --optimizer lbfgs) (default 1000)")
+    tr.add_argument("--polish-epochs", type=int, default=200,
+                    help="epochs of L-BFGS after Adam with --optimizer adam+lbfgs (default 200)")
+    tr.add_argument("--lr", type=float, default=1e-2, help="initial Adam learning rate (default 1e-2)")
+    tr.add_argument("--optimizer", choices=("adam+lbfgs", "adam", "lbfgs"), default="adam+lbfgs",
+                    help="adam+lbfgs (default: Adam, then an L-BFGS polish), adam or lbfgs")
+    tr.add_argument("--batch-size", type=int, default=None, help="mini-batch size (default: full batch up to 4096)")
+    tr.add_argument("--val-fraction", type=float, default=0.15, help="validation share (default 0.15)")
+    tr.add_argument("--patience", type=int, default=None, help="early-stopping patience in epochs (default max(200, epochs/4))")
+    tr.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    tr.add_argument("--float64", action="store_true", help="train and store in double precision")
+    tr.add_argument("--device", default="auto", help="auto (CUDA if present), cpu or cuda (default auto)")
+    tr.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--out", required=True, metavar="MODEL", help="output stem: writes MODEL.pt, MODEL.json, MODEL.png")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..csvdata import read_curves
+    from ..report import output_paths, plot_fit, write_summary
+    from ..training import DEFAULT_HIDDEN, fit
+
+    data = read_curves(args.csv, strain=args.strain, stretch=args.stretch, stress=args.stress,
+                       stress_unit=args.stress_unit, strain_unit=args.strain_unit, delimiter=args.delimiter,
+                       branch=args.branch)
+    for note in data.notes:
+        print(f"note: {note}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        model = fit(data, lipschitz=args.lipschitz, margin=args.margin, unconstrained=args.unconstrained,
+                    hidden=args.hidden or DEFAULT_HIDDEN, activation=args.activation, epochs=args.epochs,
+                    lr=args.lr, batch_size=args.batch_size, optimizer=args.optimizer, polish_epochs=args.polish_epochs,
+                    val_fraction=args.val_fraction, patience=args.patience, seed=args.seed,
+                    float64=args.float64, device=args.device, zero_origin=args.zero_origin,
+                    progress=not args.quiet)
+    for w in caught:
+        print(f"warning: {w.message}")
+    model_path, json_path, png_path = output_paths(args.out)
+    model.save(model_path)
+    write_summary(model, json_path)
+    plot_fit(model, data.strain, data.stress, png_path)
+    print(describe_fit(model))
+    print(f"wrote {model_path}, {json_path}, {png_path}")
+    return 0
+
+
+def describe_fit(model) -> str:
+    """A few lines on a fitted model: data, fit error, certified bound and tightness."""
+    s = model.summary
+    u = model.stress_unit
+    kind = "spectrally normalized" if model.constrained else "unconstrained"
+    hidden = "x".join(str(w) for w in s["hidden"])
+    lines = [
+        f"fitted {s['n_points']} points of {s['data_file']} in {s['seconds']:.1f} s "
+        f"({kind}, {s['activation']} {hidden}, {s['epochs_run']} epochs on {s['device']}; {s['stop_reason']})",
+        f"  fit error                 RMSE {s['rmse']:.4g} {u}, R² {s['r2']:.5f}",
+        f"  certified bound L         {s['lipschitz_bound']:.6g} {u} per unit strain (exact spectral norms)",
+    ]
+    if s.get("lipschitz_target") is not None:
+        lines.append(f"  Lipschitz target          {s['lipschitz_target']:.6g} {u} per unit strain ({s['lipschitz_rule']})")
+    lines.append(f"  largest tangent found     {s['lipschitz_empirical']:.6g} {u} per unit strain "
+                 f"(tightness L / found = {s['tightness']:.3f})")
+    return "\n".join(lines)
