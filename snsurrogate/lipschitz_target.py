@@ -62,9 +62,10 @@ def _steepest_1d(eps: np.ndarray, sig: np.ndarray) -> float:
     n = len(x)
     h = BANDWIDTH * (x[-1] - x[0])
     idx = np.arange(n)
-    lo = np.minimum(np.searchsorted(x, x - h, side="left"), np.clip(idx - MIN_POINTS // 2, 0, n - MIN_POINTS))
-    hi = np.maximum(np.searchsorted(x, x + h, side="right"), np.clip(idx - MIN_POINTS // 2, 0, n - MIN_POINTS) + MIN_POINTS)
-    hi = np.minimum(hi, n)
+    # the bandwidth window, widened to the MIN_POINTS nearest points in strain order
+    first = np.clip(idx - MIN_POINTS // 2, 0, max(n - MIN_POINTS, 0))
+    lo = np.minimum(np.searchsorted(x, x - h, side="left"), first)
+    hi = np.minimum(np.maximum(np.searchsorted(x, x + h, side="right"), first + MIN_POINTS), n)
     # Window sums by cumulative sums, centred at each window's mean strain for conditioning.
     xc = x - x.mean()
 

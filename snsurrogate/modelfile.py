@@ -105,7 +105,8 @@ def _from_payload(payload, where: str) -> SurrogateModel:
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise bad("not a snsurrogate model file (no 'format': 'snsurrogate.model' entry)")
     if payload.get("format_version") != FORMAT_VERSION:
-        raise bad(f"model format version {payload.get('format_version')!r} is not supported (this version reads {FORMAT_VERSION})")
+        version = payload.get("format_version")
+        raise bad(f"model format version {version!r} is not supported (this version reads {FORMAT_VERSION})")
     text, tensors, checksum = payload.get("metadata"), payload.get("tensors"), payload.get("checksum")
     if not isinstance(text, str) or not isinstance(tensors, dict) or not isinstance(checksum, str):
         raise bad("damaged model file: missing metadata, tensors or checksum")

@@ -117,7 +117,8 @@ def plot_fit(model: SurrogateModel, strain: np.ndarray, stress: np.ndarray, path
     r2, rmse = s.get("r2"), s.get("rmse")
     if r2 is not None and rmse is not None:
         ax1.set_title(f"{s.get('data_file', '')}: RMSE {rmse:.4g} {unit}, R² {r2:.4f}", fontsize=10)
-    ax2.set_title(f"tangent against the certified bound (tightness {s.get('tightness', float('nan')):.3g})", fontsize=10)
+    tightness = s.get("tightness") or float("nan")
+    ax2.set_title(f"tangent against the certified bound (tightness {tightness:.3g})", fontsize=10)
     ax1.legend(fontsize=8)
     ax2.legend(fontsize=8)
     buf = io.BytesIO()

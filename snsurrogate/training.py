@@ -82,7 +82,9 @@ def _as_arrays(data: Any, read_kwargs: dict[str, Any]):
         strain = strain[:, None] if strain.ndim == 1 else strain
         stress = stress[:, None] if stress.ndim == 1 else stress
         if strain.ndim != 2 or stress.ndim != 2 or len(strain) != len(stress):
-            raise ValueError(f"strain and stress must be (n, d) arrays of equal length, got {strain.shape} and {stress.shape}")
+            raise ValueError(
+                f"strain and stress must be (n, d) arrays of equal length, got {strain.shape} and {stress.shape}"
+            )
         if not (np.isfinite(strain).all() and np.isfinite(stress).all()):
             raise ValueError("strain and stress arrays must be finite")
         unit = read_kwargs.get("stress_unit") or "unspecified"
@@ -383,7 +385,8 @@ def _train(net: StressNetwork, x_tr, y_tr, x_va, y_va, *, epochs, lr, batch_size
             first_loss = max(train_loss, 1e-30)
         history.append((epoch, train_loss, val_loss))
         if not (math.isfinite(train_loss) and math.isfinite(val_loss)) or train_loss > 1e4 * first_loss:
-            what = "non-finite loss" if not math.isfinite(train_loss) or not math.isfinite(val_loss) else "loss exploded"
+            finite = math.isfinite(train_loss) and math.isfinite(val_loss)
+            what = "loss exploded" if finite else "non-finite loss"
             stop_reason = f"diverged at epoch {epoch} ({what}); kept the best model, from epoch {best[1]}"
             # full batch: the snapshot of epoch 1 holds the initial, untrained weights; a polish phase
             # (best_loss given) falls back to the state it started from

@@ -88,11 +88,10 @@ def test_fits_are_reproducible_and_depend_on_the_seed():
     a = snsurrogate.fit((eps, sig), stress_unit="MPa", hidden=(8, 8), epochs=100, seed=3)
     b = snsurrogate.fit((eps, sig), stress_unit="MPa", hidden=(8, 8), epochs=100, seed=3)
     c = snsurrogate.fit((eps, sig), stress_unit="MPa", hidden=(8, 8), epochs=100, seed=4)
-    for (name, ta), tb, tc in zip(a.network.state_dict().items(), b.network.state_dict().values(),
-                                  c.network.state_dict().values()):
-        assert torch.equal(ta, tb), name
-    assert not all(torch.equal(ta, tc) for ta, tc in zip(a.network.state_dict().values(),
-                                                          c.network.state_dict().values()))
+    sa, sb, sc = (m.network.state_dict() for m in (a, b, c))
+    for name in sa:
+        assert torch.equal(sa[name], sb[name]), name
+    assert not all(torch.equal(sa[name], sc[name]) for name in sa)
 
 
 def test_a_user_target_below_the_data_slope_is_respected():

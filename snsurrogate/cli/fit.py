@@ -61,8 +61,9 @@ def add_args(p: argparse.ArgumentParser) -> None:
     law = p.add_argument_group("the law")
     law.add_argument("--lipschitz", type=_lipschitz, default="auto", metavar="auto|VALUE",
                      help="target Lipschitz constant L in stress unit per unit strain (the certified bound of "
-                          f"the tangent stiffness); 'auto' = margin x steepest smoothed data slope (default)")
-    law.add_argument("--margin", type=float, default=DEFAULT_MARGIN, help=f"margin of --lipschitz auto (default {DEFAULT_MARGIN})")
+                          "the tangent stiffness); 'auto' = margin x steepest smoothed data slope (default)")
+    law.add_argument("--margin", type=float, default=DEFAULT_MARGIN,
+                     help=f"margin of --lipschitz auto (default {DEFAULT_MARGIN})")
     law.add_argument("--unconstrained", action="store_true",
                      help="no spectral normalization (for comparison); the bound is still certified, but loose")
     law.add_argument("--hidden", type=_hidden, default=None, metavar="W,W,..", help="hidden widths (default 32,32,32)")
@@ -71,7 +72,8 @@ def add_args(p: argparse.ArgumentParser) -> None:
     law.add_argument("--no-zero-origin", dest="zero_origin", action="store_false",
                      help="do not force zero stress at zero strain")
     tr = p.add_argument_group("training")
-    tr.add_argument("--epochs", type=int, default=1000, help="epochs of Adam (of L-BFGS with --optimizer lbfgs) (default 1000)")
+    tr.add_argument("--epochs", type=int, default=1000,
+                    help="epochs of Adam (of L-BFGS with --optimizer lbfgs) (default 1000)")
     tr.add_argument("--polish-epochs", type=int, default=200,
                     help="epochs of L-BFGS after Adam with --optimizer adam+lbfgs (default 200)")
     tr.add_argument("--lr", type=float, default=1e-2, help="initial Adam learning rate (default 1e-2)")
@@ -79,7 +81,8 @@ def add_args(p: argparse.ArgumentParser) -> None:
                     help="adam+lbfgs (default: Adam, then an L-BFGS polish), adam or lbfgs")
     tr.add_argument("--batch-size", type=int, default=None, help="mini-batch size (default: full batch up to 4096)")
     tr.add_argument("--val-fraction", type=float, default=0.15, help="validation share (default 0.15)")
-    tr.add_argument("--patience", type=int, default=None, help="early-stopping patience in epochs (default max(200, epochs/4))")
+    tr.add_argument("--patience", type=int, default=None,
+                    help="early-stopping patience in epochs (default max(200, epochs/4))")
     tr.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     tr.add_argument("--float64", action="store_true", help="train and store in double precision")
     tr.add_argument("--device", default="auto", help="auto (CUDA if present), cpu or cuda (default auto)")
@@ -129,7 +132,8 @@ def describe_fit(model) -> str:
         f"  certified bound L         {s['lipschitz_bound']:.6g} {u} per unit strain (exact spectral norms)",
     ]
     if s.get("lipschitz_target") is not None:
-        lines.append(f"  Lipschitz target          {s['lipschitz_target']:.6g} {u} per unit strain ({s['lipschitz_rule']})")
+        lines.append(f"  Lipschitz target          {s['lipschitz_target']:.6g} {u} per unit strain "
+                     f"({s['lipschitz_rule']})")
     lines.append(f"  largest tangent found     {s['lipschitz_empirical']:.6g} {u} per unit strain "
                  f"(tightness L / found = {s['tightness']:.3f})")
     return "\n".join(lines)

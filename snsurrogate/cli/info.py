@@ -43,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
         ("certified bound", f"{model.lipschitz_bound:.6g} {u} per unit strain (re-checked on loading)"),
     ]
     if md.get("lipschitz_target") is not None:
-        rows.append(("Lipschitz target", f"{md['lipschitz_target']:.6g} {u} per unit strain ({s.get('lipschitz_rule', '')})"))
+        rule = s.get("lipschitz_rule", "")
+        rows.append(("Lipschitz target", f"{md['lipschitz_target']:.6g} {u} per unit strain ({rule})"))
     if s:
         rows += [
             ("largest tangent found", f"{s.get('lipschitz_empirical', float('nan')):.6g} {u} per unit strain "
