@@ -45,6 +45,7 @@ def summary_document(model: SurrogateModel) -> dict:
             "seconds": "s (wall time)",
             "r2": "-",
             "tightness": "- (lipschitz_bound / lipschitz_empirical)",
+            "at_bound": "- (true when the largest tangent found is within 2 % of the bound)",
         },
         **s,
         "columns": model.metadata.get("columns", {}),

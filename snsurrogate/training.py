@@ -263,6 +263,7 @@ def fit(
         "lipschitz_empirical": emp,
         "lipschitz_empirical_at": [float(v) for v in at],
         "tightness": bound / emp if emp > 0 else None,
+        "at_bound": bool(emp >= 0.98 * bound),
         "lipschitz_target": None if unconstrained else target,
         "lipschitz_rule": rule,
         "steepest_data_slope": steepest,

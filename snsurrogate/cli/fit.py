@@ -136,4 +136,7 @@ def describe_fit(model) -> str:
                      f"({s['lipschitz_rule']})")
     lines.append(f"  largest tangent found     {s['lipschitz_empirical']:.6g} {u} per unit strain "
                  f"(tightness L / found = {s['tightness']:.3f})")
+    if s.get("at_bound") and model.constrained:
+        lines.append("  note: the fitted tangent reaches the bound: where the data are steeper than L the fit is "
+                     "limited by it; check the plot, and raise --lipschitz or --margin if it should follow them")
     return "\n".join(lines)
