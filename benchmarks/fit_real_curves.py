@@ -5,7 +5,8 @@ certified bound and empirical estimate included), RMSE, R², the certified bound
 found, and the tightness ``lipschitz_bound / lipschitz_empirical``. Issue targets on the real curves:
 wall time <= 10 s on 2 CPU cores, tightness <= 1.25.
 
-    python benchmarks/fit_real_curves.py [--threads 2] [--seeds 1] [--all]
+    python benchmarks/fit_real_curves.py [--threads 2] [--seeds 1] [--all] [--only FILE]
+                                         [--activation groupsort|tanh|softplus] [--unconstrained]
 """
 
 from __future__ import annotations
@@ -40,10 +41,16 @@ def main() -> None:
     p.add_argument("--seeds", type=int, default=1, help="fit with seeds 0..N-1 and report medians")
     p.add_argument("--all", action="store_true", help="also the synthetic data sets")
     p.add_argument("--unconstrained", action="store_true", help="fit unconstrained models instead")
+    p.add_argument("--activation", default="groupsort", choices=("groupsort", "tanh", "softplus"))
+    p.add_argument("--optimizer", default="adam+lbfgs", choices=("adam+lbfgs", "adam", "lbfgs"))
+    p.add_argument("--only", metavar="FILE", help="just this data file (a name in data/)")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    cases = {**REAL, **(SYNTHETIC if args.all else {})}
-    kind = "unconstrained" if args.unconstrained else "spectrally normalized (GroupSort 32x32x32, Adam+L-BFGS)"
+    cases = {**REAL, **(SYNTHETIC if args.all or args.only else {})}
+    if args.only:
+        cases = {args.only: cases[args.only]}
+    kind = "unconstrained" if args.unconstrained else "spectrally normalized"
+    kind += f" ({args.activation} 32x32x32, {args.optimizer})"
     print(f"{kind}; {args.threads} threads; torch {torch.__version__}; median over {args.seeds} seed(s)")
     print(f"{'data':<38} {'n':>5} {'seconds':>8} {'RMSE':>10} {'R2':>8} {'L_cert':>10} {'L_found':>10} {'L/found':>8}")
     for name, cols in cases.items():
@@ -53,7 +60,8 @@ def main() -> None:
             t0 = time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                model = snsurrogate.fit(data, seed=seed, unconstrained=args.unconstrained)
+                model = snsurrogate.fit(data, seed=seed, unconstrained=args.unconstrained,
+                                        activation=args.activation, optimizer=args.optimizer)
             s = model.summary
             rows.append((time.perf_counter() - t0, s["rmse"], s["r2"], s["lipschitz_bound"], s["lipschitz_empirical"],
                          s["tightness"]))

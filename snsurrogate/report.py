@@ -78,7 +78,9 @@ def plot_fit(model: SurrogateModel, strain: np.ndarray, stress: np.ndarray, path
     if model.d_in == 1:
         lo, hi = strain.min(), strain.max()
         pad = 0.1 * (hi - lo)
-        grid = np.linspace(lo - pad, hi + pad, 600)
+        # uniform samples plus every data strain and its midpoints: steep, narrow parts stay resolved
+        xs = np.sort(strain[:, 0])
+        grid = np.unique(np.concatenate((np.linspace(lo - pad, hi + pad, 600), xs, 0.5 * (xs[1:] + xs[:-1]))))
         g = torch.as_tensor(grid[:, None], dtype=dtype)
         with torch.no_grad():
             pred = net(g).double().numpy()
