@@ -173,6 +173,7 @@ def read_curves(
     stress_unit: str | None = None,
     strain_unit: str | None = None,
     delimiter: str = ",",
+    decimal: str = ".",
     branch: str = "all",
     min_rows: int = 10,
 ) -> Dataset:
@@ -199,6 +200,9 @@ def read_curves(
     delimiter
         Field separator, one character. Aliases: ``"\\\\t"`` or ``"tab"`` for a tab, ``"semicolon"``,
         ``"comma"``, and ``" "``, ``"space"`` or ``"whitespace"`` for runs of spaces and tabs.
+    decimal
+        Decimal separator of the numbers: ``"."`` (default) or ``","`` (then the delimiter must be
+        another character, e.g. ``";"``).
     branch
         ``"all"``: every row is kept, and a strain reversal (unloading) is an error.
         ``"loading"`` (one strain column only): keep the loading envelope, i.e. virgin loading and
@@ -251,6 +255,14 @@ def read_curves(
     if isinstance(min_rows, bool) or not isinstance(min_rows, int | np.integer) or min_rows < 1:
         raise DataError(f"min_rows must be a positive integer, got {min_rows!r}", source)
     delim = _resolve_delimiter(source, delimiter)
+    if decimal not in (".", ","):
+        raise DataError(f"decimal must be '.' or ',', got {decimal!r} (--decimal)", source)
+    if decimal == "," and delim == ",":
+        raise DataError(
+            "a decimal comma needs another field separator: pass --delimiter ';' (API: delimiter=';') "
+            "with --decimal ,",
+            source,
+        )
     if stretch_name is not None:
         if strain_unit not in (None, "stretch"):
             raise DataError(
@@ -327,6 +339,27 @@ def read_curves(
     d_in = len(selected) - len(stress_names)
 
     notes: list[str] = []
+    units_row = _units_row(rows, split, len(header), col_idx)
+    if units_row is not None:
+        row_no, cells = units_row
+        rows = rows[1:]
+        row_units = dict(zip(selected, cells))
+        notes.append(f"line {row_no} read as a units row: " + ", ".join(f"{k} [{v}]" for k, v in row_units.items()))
+        stress_cells = {row_units[name] for name in stress_names}
+        if stress_unit is None and len(stress_cells) == 1:
+            cell = stress_cells.pop()
+            stress_unit = _STRESS_UNIT_SPELLINGS.get(cell.lower())
+            if stress_unit is None:
+                raise DataError(
+                    f"line {row_no} looks like a units row, but {cell!r} is not a stress unit this reader "
+                    f"knows ({_names(STRESS_UNIT_TO_PA)}); pass --stress-unit (API: stress_unit=)",
+                    source,
+                    row_no,
+                    stress_names[0],
+                )
+            notes.append(f"stress unit {stress_unit!r} taken from the units row (line {row_no})")
+        if stretch_name is None and strain_unit is None:
+            strain_unit = _strain_unit_from_row(source, row_no, strain_names, row_units)
     unit = _stress_unit(source, header_no, stress_names, stress_unit, notes)
     if stretch_name is not None:
         file_strain_unit = "stretch"
@@ -334,7 +367,7 @@ def read_curves(
     else:
         file_strain_unit = _strain_unit(source, header_no, strain_names, strain_unit, notes)
 
-    raw, line_numbers = _parse_rows(source, rows, split, delim, len(header), col_idx, selected)
+    raw, line_numbers = _parse_rows(source, rows, split, delim, len(header), col_idx, selected, decimal)
     strain_raw = raw[:, :d_in]
     stress_arr = np.ascontiguousarray(raw[:, d_in:])
     if stretch_name is not None:
@@ -602,8 +635,13 @@ def _parse_rows(
     n_fields: int,
     col_idx: list[int],
     names: Sequence[str],
+    decimal: str = ".",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Parse the selected cells of every data row into an ``(n, len(col_idx))`` float64 array."""
+
+    def number(text: str) -> float:
+        return float(text.replace(",", ".")) if decimal == "," else float(text)
+
     values: list[list[float]] = []
     line_numbers: list[int] = []
 
@@ -640,13 +678,13 @@ def _parse_rows(
                 no,
             )
         try:
-            values.append([float(fields[i]) for i in col_idx])
+            values.append([number(fields[i]) for i in col_idx])
         except ValueError:
             finite_check(r)
             for c, i in enumerate(col_idx):
                 cell = fields[i].strip()
                 try:
-                    float(cell)
+                    number(cell)
                 except ValueError:
                     raise DataError(_cell_message(cell), source, no, names[c]) from None
             raise  # pragma: no cover - float() failed above, so some cell fails here
@@ -654,6 +692,53 @@ def _parse_rows(
     finite_check(len(values))
     arr = np.asarray(values, dtype=np.float64).reshape(len(values), len(col_idx))
     return arr, np.asarray(line_numbers, dtype=np.int64)
+
+
+_DIMENSIONLESS = {"-", "1", "mm/mm", "m/m", "in/in", "", "[-]", "(-)"}
+
+
+def _units_row(rows, split, n_fields: int, col_idx: list[int]):
+    """``(line, cells)`` when the first data row is a row of units (every selected cell non-numeric).
+
+    Test machines often export a second header line such as ``mm/mm,MPa``; it names the units.
+    """
+    if not rows:
+        return None
+    no, line = rows[0]
+    try:
+        fields = split(line)
+    except csv.Error:
+        return None
+    if len(fields) != n_fields:
+        return None
+    cells = [fields[i].strip() for i in col_idx]
+    if any(not c for c in cells):
+        return None
+    if any(_is_number(c) or _DECIMAL_COMMA.fullmatch(c) for c in cells):  # numbers, with either separator
+        return None
+    return no, [c.strip("[]() ") or c for c in cells]
+
+
+def _strain_unit_from_row(source: str, row_no: int, names: tuple[str, ...], row_units: dict[str, str]) -> str | None:
+    """The strain unit that a units row states (``"-"`` or ``"%"``), or an error for anything else."""
+    found = set()
+    for name in names:
+        cell = row_units[name].strip().lower()
+        if cell in _DIMENSIONLESS:
+            found.add("-")
+        elif cell in ("%", "percent", "pct"):
+            found.add("%")
+        else:
+            raise DataError(
+                f"the units row gives {row_units[name]!r} for a strain column; expected a dimensionless "
+                "strain ('-', 'mm/mm') or percent ('%'); convert the column, or pass --strain-unit",
+                source,
+                row_no,
+                name,
+            )
+    if len(found) > 1:
+        raise DataError("the units row mixes percent and plain strain columns; pass --strain-unit", source, row_no)
+    return found.pop()
 
 
 def _plural(n: int, word: str) -> str:
@@ -695,7 +780,8 @@ def _cell_message(cell: str) -> str:
     if _DECIMAL_COMMA.fullmatch(cell):
         return (
             f"cannot read {cell!r} as a number: it looks like a decimal comma; expected a decimal point "
-            f"({cell.replace(',', '.')!r}); re-export the file with '.' as the decimal separator"
+            f"({cell.replace(',', '.')!r}); pass --decimal , (API: decimal=',') with a ';' or tab delimiter, "
+            "or re-export the file with '.' as the decimal separator"
         )
     return f"cannot read {cell!r} as a number; expected a decimal number such as 0.0123 or 1.5e-3"
 

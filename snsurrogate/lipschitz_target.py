@@ -23,10 +23,12 @@ the strain range (for example a short toe region at the start of a tensile test,
 smoothed. The flip side: when the elastic part spans only a few per cent of the range *and* holds
 few points, a disturbed start (a toe) is averaged with the rest of it, so ``S`` can fall below the
 modulus (measured: 8 % below for 7 elastic points over 2.4 % of the range, the first 3 of them 1.6x
-too steep; exact without the toe). ``fit`` reports when the fitted
-tangent reaches ``L`` (``summary["at_bound"]``), the sign that the data are steeper than ``L`` allows. The margin leaves the network room to fit the steepest part of the curve; the certified
-stable time step of an explicit simulation scales as ``1/sqrt(L)``, so a larger ``L`` costs steps. Pass
-an explicit value (``--lipschitz 70000``) to override.
+too steep; exact without the toe). ``fit`` reports when the fitted tangent reaches ``L``
+(``summary["at_bound"]``), the sign that the data are steeper than ``L`` allows.
+
+The margin leaves the network room to fit the steepest part of the curve; the certified stable time
+step of an explicit simulation scales as ``1/sqrt(L)``, so a larger ``L`` costs steps. Pass an
+explicit value (``--lipschitz 70000``) to override.
 """
 
 from __future__ import annotations

@@ -733,3 +733,47 @@ def test_option_errors(tmp_path):
     )
     data_error(path, ["min_rows must be a positive integer"], strain=["strain"], min_rows=0, **base)
     data_error(path, ["delimiter must be one character"], strain=["strain"], delimiter=",,", **base)
+
+
+# ----------------------------------------------------------------------------------------------
+# decimal commas and units rows (exports from spreadsheets and test machines)
+
+
+def test_decimal_comma_with_semicolon_delimiter(tmp_path):
+    path = tmp_path / "euro.csv"
+    rows = "".join(f"{i / 1000:.4f};{2 * i:.2f}\n".replace(".", ",") for i in range(12))
+    path.write_text("Dehnung;Spannung_MPa\n" + rows)
+    with pytest.raises(DataError, match="--decimal ,"):
+        read_curves(path, strain=["Dehnung"], stress=["Spannung_MPa"], delimiter=";")
+    data = read_curves(path, strain=["Dehnung"], stress=["Spannung_MPa"], delimiter=";", decimal=",")
+    assert data.strain[5, 0] == pytest.approx(0.005)
+    assert data.stress[5, 0] == pytest.approx(10.0)
+    with pytest.raises(DataError, match="needs another field separator"):
+        read_curves(path, strain=["Dehnung"], stress=["Spannung_MPa"], decimal=",")
+    with pytest.raises(DataError, match="decimal must be"):
+        read_curves(path, strain=["Dehnung"], stress=["Spannung_MPa"], delimiter=";", decimal=":")
+
+
+def test_a_units_row_gives_the_units(tmp_path):
+    path = tmp_path / "export.csv"
+    rows = "".join(f"{i / 10:.2f},{2 * i:.1f}\n" for i in range(12))
+    path.write_text("Strain,Stress\n%,MPa\n" + rows)
+    data = read_curves(path, strain=["Strain"], stress=["Stress"])
+    assert data.stress_unit == "MPa"
+    assert data.strain_unit == "%"
+    assert data.n_points == 12
+    assert data.strain[3, 0] == pytest.approx(0.003)  # 0.3 % -> 0.003
+    assert int(data.line_numbers[0]) == 3
+    assert any("units row" in note for note in data.notes)
+
+
+def test_a_units_row_with_a_length_or_an_unknown_unit_is_rejected(tmp_path):
+    rows = "".join(f"{i / 10:.2f},{2 * i:.1f}\n" for i in range(12))
+    path = tmp_path / "length.csv"
+    path.write_text("Strain,Stress\nmm,MPa\n" + rows)
+    with pytest.raises(DataError, match=r"length.csv:2: column 'Strain': the units row gives 'mm'"):
+        read_curves(path, strain=["Strain"], stress=["Stress"])
+    path = tmp_path / "unknown.csv"
+    path.write_text("Strain,Stress\nmm/mm,furlongs\n" + rows)
+    with pytest.raises(DataError, match=r"unknown.csv:2: .*'furlongs' is not a stress unit"):
+        read_curves(path, strain=["Strain"], stress=["Stress"])

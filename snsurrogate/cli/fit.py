@@ -56,6 +56,8 @@ def add_args(p: argparse.ArgumentParser) -> None:
                       help="unit of the stress columns (e.g. MPa); needed unless the column names carry it")
     cols.add_argument("--strain-unit", metavar="UNIT", help="unit of the strain columns: - (default) or %%")
     cols.add_argument("--delimiter", default=",", help="field separator (default ',')")
+    cols.add_argument("--decimal", default=".", choices=(".", ","),
+                      help="decimal separator (default '.'); ',' needs --delimiter ';'")
     cols.add_argument("--branch", choices=("all", "loading"), default="all",
                       help="'loading': keep only the loading envelope of a test with unloading (default: all)")
     law = p.add_argument_group("the law")
@@ -97,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
 
     data = read_curves(args.csv, strain=args.strain, stretch=args.stretch, stress=args.stress,
                        stress_unit=args.stress_unit, strain_unit=args.strain_unit, delimiter=args.delimiter,
-                       branch=args.branch)
+                       decimal=args.decimal, branch=args.branch)
     for note in data.notes:
         print(f"note: {note}")
     with warnings.catch_warnings(record=True) as caught:
