@@ -30,7 +30,8 @@ from pathlib import Path
 
 import torch
 
-from .atomic import write_bytes
+from fem.atomic import write_bytes
+
 from .errors import ModelFileError
 from .model import SurrogateModel
 from .network import Architecture, StressNetwork

@@ -18,7 +18,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from .atomic import write_bytes, write_text  # noqa: E402
+from fem.atomic import write_bytes, write_text  # noqa: E402
+
 from .model import SurrogateModel  # noqa: E402
 
 

@@ -137,7 +137,7 @@ def test_a_failed_save_leaves_the_previous_file_intact(model, tmp_path, monkeypa
 
 
 def _fail_midway(path, data):
-    from snsurrogate.atomic import atomic_open
+    from fem.atomic import atomic_open
 
     with atomic_open(path, "wb") as fh:
         fh.write(data[:10])

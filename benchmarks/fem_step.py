@@ -1,0 +1,144 @@
+"""Explicit-step throughput of fem, measured against what a step competes with.
+
+Prints, measured in one run:
+1. element updates per second (linear elastic material) for quad4, tri3 and hex8 meshes of about
+   10^3 to 10^6 elements, and the step time per element (flat = linear growth);
+2. step time over the time of a scipy CSR ``K @ u`` with the same assembled stiffness (target <= 2.0);
+3. with a spectrally normalized network as the material (plane strain, 3 -> 32x32x32 -> 3), step
+   time over the bare batched network forward at the same number of integration points (target <= 1.3);
+4. with ``--memory``: peak resident memory of a 10^6-element quad4 run, in a fresh process (target <= 4 GiB).
+
+    python benchmarks/fem_step.py [--max-elements 1000000] [--threads 2] [--memory]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+
+from fem import ExplicitSolver, InitialVelocity, LinearElastic, generate
+from fem.element_matrices import assemble, stiffness_matrices
+
+E, NU, RHO = 200e3, 0.3, 7.85e-9
+
+
+def make_mesh(element: str, n_target: int):
+    if element == "quad4":
+        n = max(1, round(math.sqrt(n_target)))
+        return generate.rectangle(1.0 * n, 1.0 * n, n, n, element="quad4")
+    if element == "tri3":
+        n = max(1, round(math.sqrt(n_target / 2)))
+        return generate.rectangle(1.0 * n, 1.0 * n, n, n, element="tri3")
+    n = max(1, round(n_target ** (1 / 3)))
+    return generate.box(1.0 * n, 1.0 * n, 1.0 * n, n, n, n, element="hex8")
+
+
+def solver_for(mesh, material=None):
+    mode = "plane_strain" if mesh.dim == 2 else "3d"
+    mat = material or LinearElastic(E, NU, RHO, mode=mode)
+    rng = np.random.default_rng(0)
+    v0 = rng.normal(size=(mesh.n_nodes, mesh.dim)) * 1e-3
+    return ExplicitSolver(mesh, mat, [], InitialVelocity(field=v0))
+
+
+def step_seconds(solver, steps: int) -> float:
+    dt = 1e-9  # far below the critical step of these meshes: the timing does not depend on it
+    solver.run(2 * dt, dt)  # warm-up
+    t0 = time.perf_counter()
+    solver.run(steps * dt * (1 - 1e-9), dt)
+    return (time.perf_counter() - t0) / steps
+
+
+def best_of(fn, repeats: int = 5) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def memory_child(n_elements: int) -> None:
+    mesh = make_mesh("quad4", n_elements)
+    solver = solver_for(mesh)
+    step_seconds(solver, 5)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB
+    print(f"{mesh.n_cells} {peak:.3f}")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--max-elements", type=int, default=1_000_000)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--memory", action="store_true")
+    p.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    if args.memory_child:
+        memory_child(args.memory_child)
+        return
+    print(f"torch {torch.__version__}, {args.threads} threads, float64, CPU")
+    sizes = [n for n in (1_000, 10_000, 100_000, 1_000_000) if n <= args.max_elements]
+
+    print("\n1. linear elastic step: element updates per second")
+    print(f"{'element':>8} {'elements':>9} {'ms/step':>9} {'updates/s':>11} {'ns/element':>11}")
+    for element in ("quad4", "tri3", "hex8"):
+        for n in sizes:
+            mesh = make_mesh(element, n)
+            solver = solver_for(mesh)
+            steps = max(3, min(200, int(2e6 / mesh.n_cells)))
+            s = step_seconds(solver, steps)
+            rate, per = mesh.n_cells / s, s / mesh.n_cells * 1e9
+            print(f"{element:>8} {mesh.n_cells:>9} {s * 1e3:>9.3f} {rate:>11.3e} {per:>11.1f}")
+
+    print("\n2. step time over a scipy CSR K @ u with the same stiffness (quad4)")
+    print(f"{'elements':>9} {'step ms':>9} {'K@u ms':>9} {'ratio':>7}")
+    for n in [s for s in sizes if s >= 10_000]:
+        mesh = make_mesh("quad4", n)
+        solver = solver_for(mesh)
+        g = solver.geom
+        C = solver.material.tangent(torch.zeros(1, 3, dtype=torch.float64))
+        K = assemble(g, stiffness_matrices(g, C.expand(*g.wdetJ.shape, 3, 3)))
+        u = np.random.default_rng(1).normal(size=K.shape[0])
+        steps = max(3, min(100, int(1e6 / mesh.n_cells)))
+        s = step_seconds(solver, steps)
+        kt = best_of(lambda K=K, u=u: K @ u)
+        print(f"{mesh.n_cells:>9} {s * 1e3:>9.3f} {kt * 1e3:>9.3f} {s / kt:>7.2f}")
+        del K
+
+    print("\n3. neural material (SN GroupSort 3 -> 32x32x32 -> 3, float64): step over bare network forward")
+    import snsurrogate
+    from snsurrogate.material import as_material
+
+    rng = np.random.default_rng(2)
+    eps = rng.uniform(-0.01, 0.01, (400, 3))
+    c = LinearElastic(E, NU, RHO, mode="plane_strain").C.numpy()
+    model = snsurrogate.fit((eps, eps @ c.T), stress_unit="MPa", epochs=50, polish_epochs=5)
+    mat = as_material(model, RHO)
+    print(f"{'elements':>9} {'points':>9} {'step ms':>9} {'forward ms':>11} {'ratio':>7}")
+    for n in [s for s in sizes if s >= 10_000]:
+        mesh = make_mesh("quad4", n)
+        solver = solver_for(mesh, mat)
+        steps = max(3, min(50, int(2e5 / mesh.n_cells)))
+        s = step_seconds(solver, steps)
+        x = torch.as_tensor(rng.uniform(-1e-3, 1e-3, (mesh.n_cells * 4, 3)))
+        with torch.no_grad():
+            ft = best_of(lambda x=x: mat.network(x))
+        print(f"{mesh.n_cells:>9} {mesh.n_cells * 4:>9} {s * 1e3:>9.3f} {ft * 1e3:>11.3f} {s / ft:>7.2f}")
+
+    if args.memory:
+        n = args.max_elements
+        out = subprocess.run([sys.executable, __file__, "--memory-child", str(n), "--threads", str(args.threads)],
+                             capture_output=True, text=True, check=True).stdout.split()
+        print(f"\n4. peak resident memory of a {out[0]}-element quad4 run (fresh process): {float(out[1]):.2f} GiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,221 @@
+"""Structured meshes of a line, a rectangle and a box, optionally with interior nodes jittered.
+
+Lengths are in the user's length unit. Every generator validates its arguments (MeshError) and returns a
+mesh that passes :meth:`fem.mesh.Mesh.check`.
+
+Jitter moves each interior node (not on the boundary) by an independent uniform random displacement in
+``[-jitter h_i, jitter h_i]`` per direction ``i`` (``h_i`` the element size in that direction). The Jacobian
+determinant at any point of an element is affine in each node coordinate, so its minimum over all such
+displacements sits at a corner of the displacement box; on the undistorted grid that minimum is
+``(1 - 4 jitter)`` times the undistorted value in 2-D (quad4, both tri3 halves) and ``(1 - 6 jitter)`` in 3-D
+(hex8, Kuhn tet4). Hence the limits ``jitter < 1/4`` (``rectangle``) and ``jitter < 1/6`` (``box``), under
+which no element inverts.
+"""
+
+from __future__ import annotations
+
+import itertools
+import numbers
+from collections.abc import Sequence
+
+import numpy as np
+
+from .errors import MeshError
+from .mesh import Mesh
+
+RECTANGLE_JITTER_LIMIT = 0.25
+"""``rectangle`` accepts ``0 <= jitter < 1/4``."""
+BOX_JITTER_LIMIT = 1.0 / 6.0
+"""``box`` accepts ``0 <= jitter < 1/6``."""
+
+
+def _length(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value <= 0:
+        raise MeshError(f"{name} must be a positive finite length, got {value!r}")
+    return float(value)
+
+
+def _count(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise MeshError(f"{name} must be an integer >= 1, got {value!r}")
+    return int(value)
+
+
+def _origin(value, dim: int) -> np.ndarray:
+    try:
+        o = np.asarray(value, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        o = np.array([])
+    if isinstance(value, (str, bytes)) or o.shape != (dim,) or not np.isfinite(o).all():
+        raise MeshError(f"origin must be {dim} finite coordinates, got {value!r}")
+    return o
+
+
+def _jitter(value, limit: float, function: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < limit:
+        raise MeshError(f"{function}: jitter must be a number in [0, {limit:.4g}) so that no element inverts, "
+                        f"got {value!r}")
+    return float(value)
+
+
+def _choice(name: str, value, options: Sequence[str]) -> str:
+    if value not in options:
+        raise MeshError(f"{name} must be one of {', '.join(options)}; got {value!r}")
+    return value
+
+
+def _grid(lengths, counts, origin) -> tuple[np.ndarray, np.ndarray]:
+    """Node coordinates ``(n_nodes, dim)`` and grid indices ``(n_nodes, dim)``, x varying fastest."""
+    axes = [np.arange(n + 1) for n in counts]
+    index = np.stack([a.ravel() for a in np.meshgrid(*axes[::-1], indexing="ij")[::-1]], -1)
+    points = origin + index * (np.asarray(lengths) / np.asarray(counts))
+    return points, index
+
+
+def _perturb(points, index, counts, lengths, jitter, seed) -> np.ndarray:
+    """Move interior nodes by uniform random displacements in ``[-jitter h, jitter h]`` per direction."""
+    if jitter == 0:
+        return points
+    h = np.asarray(lengths) / np.asarray(counts)
+    interior = ((index > 0) & (index < np.asarray(counts))).all(axis=1)
+    shift = np.random.default_rng(seed).uniform(-1.0, 1.0, size=points.shape) * jitter * h
+    return points + np.where(interior[:, None], shift, 0.0)
+
+
+def _groups(index, counts, names) -> dict[str, np.ndarray]:
+    """Node groups on the low / high face of each axis (``names`` pairs per axis), plus ``"all"``."""
+    groups = {}
+    for axis, (low, high) in enumerate(names):
+        groups[low] = np.flatnonzero(index[:, axis] == 0)
+        groups[high] = np.flatnonzero(index[:, axis] == counts[axis])
+    groups["all"] = np.arange(len(index))
+    return groups
+
+
+def _finish(mesh: Mesh) -> Mesh:
+    mesh.check()
+    return mesh
+
+
+def line(length: float, n: int, *, origin: float = 0.0) -> Mesh:
+    """A bar2 mesh of ``n`` equal elements on ``[origin, origin + length]`` [length].
+
+    Node groups: ``"left"`` (x = origin), ``"right"`` (x = origin + length), ``"all"``.
+    """
+    length, n = _length("length", length), _count("n", n)
+    o = _origin(origin, 1)
+    points, index = _grid([length], [n], o)
+    cells = np.stack([np.arange(n), np.arange(1, n + 1)], -1)
+    return _finish(Mesh(points, cells, "bar2", _groups(index, [n], [("left", "right")])))
+
+
+def rectangle(lx: float, ly: float, nx: int, ny: int, *, element: str = "quad4", origin=(0.0, 0.0),
+              jitter: float = 0.0, seed: int | None = 0) -> Mesh:
+    """A structured mesh of the rectangle ``[x0, x0 + lx] x [y0, y0 + ly]`` [length].
+
+    Parameters
+    ----------
+    lx, ly
+        Side lengths [length].
+    nx, ny
+        Number of element columns and rows.
+    element
+        ``"quad4"`` (``nx * ny`` cells) or ``"tri3"`` (``2 nx ny`` cells: each grid square split in two along
+        a diagonal that alternates like a chequerboard, south-west/north-east where ``i + j`` is even,
+        south-east/north-west where it is odd; the two triangles of square ``(i, j)`` are consecutive cells).
+    origin
+        ``(x0, y0)`` [length].
+    jitter
+        Random displacement of the interior nodes as a fraction of the element size, ``0 <= jitter < 1/4``.
+    seed
+        Seed of :func:`numpy.random.default_rng` for the jitter.
+
+    Returns
+    -------
+    Mesh with counter-clockwise (positive-area) cells and node groups ``"left"`` (x = x0), ``"right"``,
+    ``"bottom"`` (y = y0), ``"top"`` and ``"all"``. Node ``(i, j)`` has index ``j (nx + 1) + i``.
+    """
+    lengths = [_length("lx", lx), _length("ly", ly)]
+    counts = [_count("nx", nx), _count("ny", ny)]
+    element = _choice("element", element, ("quad4", "tri3"))
+    jitter = _jitter(jitter, RECTANGLE_JITTER_LIMIT, "rectangle")
+    points, index = _grid(lengths, counts, _origin(origin, 2))
+    points = _perturb(points, index, counts, lengths, jitter, seed)
+
+    i, j = (a.ravel() for a in np.meshgrid(np.arange(counts[0]), np.arange(counts[1])))
+    a = j * (counts[0] + 1) + i  # south-west corner of each square
+    b, c, d = a + 1, a + counts[0] + 2, a + counts[0] + 1  # south-east, north-east, north-west
+    if element == "quad4":
+        cells = np.stack([a, b, c, d], -1)
+    else:
+        even = ((i + j) % 2 == 0)[:, None]
+        first = np.where(even, np.stack([a, b, c], -1), np.stack([a, b, d], -1))
+        second = np.where(even, np.stack([a, c, d], -1), np.stack([b, c, d], -1))
+        cells = np.stack([first, second], 1).reshape(-1, 3)
+    groups = _groups(index, counts, [("left", "right"), ("bottom", "top")])
+    return _finish(Mesh(points, cells, element, groups))
+
+
+def _kuhn_tets() -> np.ndarray:
+    """``(6, 4)`` local hex8 node indices of the six positive Kuhn tetrahedra along the diagonal 0 -> 6."""
+    local = {(0, 0, 0): 0, (1, 0, 0): 1, (1, 1, 0): 2, (0, 1, 0): 3,
+             (0, 0, 1): 4, (1, 0, 1): 5, (1, 1, 1): 6, (0, 1, 1): 7}
+    tets = []
+    for perm in itertools.permutations(range(3)):
+        corner = np.zeros(3, dtype=int)
+        path = [local[tuple(corner)]]
+        for axis in perm:
+            corner[axis] = 1
+            path.append(local[tuple(corner)])
+        if np.linalg.det(np.eye(3)[list(perm)]) < 0:  # odd permutation: negative volume, swap two nodes
+            path[1], path[2] = path[2], path[1]
+        tets.append(path)
+    return np.array(tets)
+
+
+_KUHN = _kuhn_tets()
+
+
+def box(lx: float, ly: float, lz: float, nx: int, ny: int, nz: int, *, element: str = "hex8",
+        origin=(0.0, 0.0, 0.0), jitter: float = 0.0, seed: int | None = 0) -> Mesh:
+    """A structured mesh of the box ``[x0, x0 + lx] x [y0, y0 + ly] x [z0, z0 + lz]`` [length].
+
+    Parameters
+    ----------
+    lx, ly, lz
+        Side lengths [length].
+    nx, ny, nz
+        Number of elements along x, y, z.
+    element
+        ``"hex8"`` (``nx ny nz`` cells) or ``"tet4"`` (``6 nx ny nz`` cells: the Kuhn split of each hexahedron
+        into six tetrahedra sharing its main diagonal from the ``(i, j, k)`` to the ``(i+1, j+1, k+1)`` corner;
+        every grid face is then cut along the diagonal through its lowest-index corner, the same from both
+        sides, so the tetrahedral mesh is conforming).
+    origin
+        ``(x0, y0, z0)`` [length].
+    jitter
+        Random displacement of the interior nodes as a fraction of the element size, ``0 <= jitter < 1/6``.
+    seed
+        Seed of :func:`numpy.random.default_rng` for the jitter.
+
+    Returns
+    -------
+    Mesh with positive-volume cells and node groups ``"left"``/``"right"`` (x = x0 / x0 + lx),
+    ``"bottom"``/``"top"`` (y), ``"back"``/``"front"`` (z = z0 / z0 + lz) and ``"all"``. Node ``(i, j, k)``
+    has index ``(k (ny + 1) + j) (nx + 1) + i``.
+    """
+    lengths = [_length("lx", lx), _length("ly", ly), _length("lz", lz)]
+    counts = [_count("nx", nx), _count("ny", ny), _count("nz", nz)]
+    element = _choice("element", element, ("hex8", "tet4"))
+    jitter = _jitter(jitter, BOX_JITTER_LIMIT, "box")
+    points, index = _grid(lengths, counts, _origin(origin, 3))
+    points = _perturb(points, index, counts, lengths, jitter, seed)
+
+    mx, my = counts[0] + 1, (counts[0] + 1) * (counts[1] + 1)
+    k, j, i = (a.ravel() for a in np.meshgrid(*(np.arange(n) for n in counts[::-1]), indexing="ij"))
+    a = k * my + j * mx + i
+    bottom = np.stack([a, a + 1, a + mx + 1, a + mx], -1)
+    hexes = np.concatenate([bottom, bottom + my], -1)
+    cells = hexes if element == "hex8" else hexes[:, _KUHN].reshape(-1, 4)
+    groups = _groups(index, counts, [("left", "right"), ("bottom", "top"), ("back", "front")])
+    return _finish(Mesh(points, cells, element, groups))

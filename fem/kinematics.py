@@ -1,0 +1,206 @@
+"""Element geometry at the integration points, strains from displacements, and internal forces.
+
+Everything is batched over elements ``e`` and integration points ``q``: no Python loop over either.
+
+Conventions (used everywhere in ``fem`` and by the certified bounds of ``snsurrogate``)
+--------------------------------------------------------------------------------------
+Engineering Voigt vectors, shear strains doubled:
+
+- 1-D: ``[eps_xx]``
+- 2-D: ``[eps_xx, eps_yy, gamma_xy]`` with ``gamma_xy = 2 eps_xy = du_x/dy + du_y/dx``
+- 3-D: ``[eps_xx, eps_yy, eps_zz, gamma_yz, gamma_xz, gamma_xy]``
+
+Stresses ``[sigma_xx, sigma_yy, sigma_xy]`` (2-D) and ``[sigma_xx, sigma_yy, sigma_zz, sigma_yz, sigma_xz,
+sigma_xy]`` (3-D) are not doubled, so ``sigma . eps`` is the strain energy density increment. The
+strain operator ``B`` maps nodal displacements (node-major: ``dof = node * dim + component``) to this
+strain vector, and the internal force is ``f = sum_q w_q |J_q| B_q^T sigma_q`` (times the section: the
+cross-section area of a bar, the thickness of a 2-D model).
+
+The 1-D bar is formulated in the reference configuration: its strain is the engineering strain
+``du/dX`` and its stress the nominal (first Piola-Kirchhoff) stress, which is exact at large stretch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .errors import MeshError
+
+VOIGT_SIZE = {1: 1, 2: 3, 3: 6}
+"""Number of Voigt components for each spatial dimension."""
+
+# (i, j) -> Voigt index of the symmetric tensor component, per dimension
+_VOIGT_INDEX = {
+    1: [[0]],
+    2: [[0, 2], [2, 1]],
+    3: [[0, 5, 4], [5, 1, 3], [4, 3, 2]],
+}
+# Voigt index -> (i, j) for the strain vector
+_VOIGT_PAIRS = {1: [(0, 0)], 2: [(0, 0), (1, 1), (0, 1)], 3: [(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)]}
+
+
+@dataclass
+class Geometry:
+    """Integration-point data of a mesh, as tensors on one device and dtype.
+
+    Attributes
+    ----------
+    cells : (n_el, n_nodes_el) int64
+    dNT : (n_el, n_qp * dim, n_nodes_el)
+        Shape-function gradients in physical coordinates [1 / length], stored as
+        ``dNT[e, q * dim + j, a] = dN_a/dx_j`` so that strains and forces are single batched matrix
+        products (``bmm``) without copies; :attr:`dN_dx` is the ``(n_el, n_qp, n_nodes_el, dim)`` view.
+    wdetJ : (n_el, n_qp)
+        Integration weight times Jacobian determinant times the section [length^3]: the volume that
+        each integration point stands for (bar: times the cross-section area; 2-D: times the thickness).
+    N : (n_qp, n_nodes_el)
+        Shape-function values at the integration points.
+    n_nodes, dim : int
+    """
+
+    cells: torch.Tensor
+    dNT: torch.Tensor
+    wdetJ: torch.Tensor
+    N: torch.Tensor
+    n_nodes: int
+    dim: int
+
+    @property
+    def n_voigt(self) -> int:
+        return VOIGT_SIZE[self.dim]
+
+    @property
+    def dN_dx(self) -> torch.Tensor:
+        """Shape-function gradients ``(n_el, n_qp, n_nodes_el, dim)`` [1 / length] (a view of ``dNT``)."""
+        e, qd, a = self.dNT.shape
+        return self.dNT.view(e, qd // self.dim, self.dim, a).transpose(-1, -2)
+
+    @property
+    def volume(self) -> torch.Tensor:
+        """Element volumes (section included), ``(n_el,)`` [length^3]."""
+        return self.wdetJ.sum(dim=1)
+
+
+def geometry(mesh, *, section: float = 1.0, dtype=torch.float64, device="cpu") -> Geometry:
+    """Integration-point geometry of ``mesh`` (a :class:`fem.mesh.Mesh`).
+
+    Parameters
+    ----------
+    section
+        Bar cross-section area [length^2] (1-D), thickness [length] (2-D); must be 1 in 3-D.
+
+    Raises
+    ------
+    MeshError
+        An element whose Jacobian determinant is not positive at an integration point (inverted or
+        degenerate), naming the first few.
+    """
+    if not (np.isfinite(section) and section > 0):
+        raise MeshError(f"the section (bar area or plate thickness) must be positive, got {section!r}")
+    el = mesh.element
+    dim = el.dim
+    if dim == 3 and section != 1.0:
+        raise MeshError("a 3-D mesh has no section: leave it at 1")
+    w = torch.as_tensor(el.quad_weights, dtype=dtype, device=device)
+    dN_dxi = torch.as_tensor(el.shape_grad(el.quad_points), dtype=dtype, device=device)  # (q, a, d)
+    N = torch.as_tensor(el.shape(el.quad_points), dtype=dtype, device=device)  # (q, a)
+    cells = torch.as_tensor(np.asarray(mesh.cells), dtype=torch.int64, device=device)
+    x = torch.as_tensor(np.asarray(mesh.points), dtype=dtype, device=device)[cells]  # (e, a, d)
+    jac = torch.einsum("ead,qak->eqdk", x, dN_dxi)  # dx_d / dxi_k, (e, q, d, d)
+    det = torch.linalg.det(jac)
+    bad = torch.nonzero(~(det > 0).all(dim=1)).flatten()
+    if bad.numel():
+        first = ", ".join(str(int(i)) for i in bad[:5])
+        raise MeshError(
+            f"{bad.numel()} element(s) with a non-positive Jacobian determinant (inverted or degenerate), "
+            f"e.g. cell(s) {first}; smallest determinant {float(det.min()):.3e}"
+        )
+    inv = torch.linalg.inv(jac)  # dxi_k / dx_d
+    dNT = torch.einsum("qak,eqkd->eqda", dN_dxi, inv).reshape(cells.shape[0], -1, el.n_nodes).contiguous()
+    wdetJ = det * w * section
+    return Geometry(cells=cells, dNT=dNT, wdetJ=wdetJ, N=N, n_nodes=mesh.n_nodes, dim=dim)
+
+
+def displacement_gradient(geom: Geometry, u: torch.Tensor) -> torch.Tensor:
+    """``du_i/dx_j`` at every integration point, ``(n_el, n_qp, dim, dim)``, from nodal ``u (n_nodes, dim)``."""
+    e, qd, _ = geom.dNT.shape
+    g = torch.bmm(geom.dNT, u[geom.cells])  # (e, q*dim [j], dim [i])
+    return g.view(e, qd // geom.dim, geom.dim, geom.dim).transpose(-1, -2)
+
+
+_INDEX_CACHE: dict = {}
+
+
+def _index(kind: str, dim: int, like: torch.Tensor) -> torch.Tensor:
+    """Cached index/scale tensors for Voigt gathers on ``like``'s device (and dtype for scales)."""
+    key = (kind, dim, like.device, like.dtype if kind == "scale" else None)
+    if key not in _INDEX_CACHE:
+        if kind == "pairs":  # flat (i, j) positions of the Voigt components
+            value = torch.tensor([i * dim + j for i, j in _VOIGT_PAIRS[dim]], device=like.device)
+        elif kind == "scale":  # 1/2 on normal components of grad + grad^T, 1 on shears
+            value = torch.tensor([0.5 if i == j else 1.0 for i, j in _VOIGT_PAIRS[dim]], dtype=like.dtype,
+                                 device=like.device)
+        else:  # "tensor": Voigt index of each (i, j)
+            value = torch.tensor(_VOIGT_INDEX[dim], device=like.device).flatten()
+        _INDEX_CACHE[key] = value
+    return _INDEX_CACHE[key]
+
+
+def voigt_strain(grad: torch.Tensor) -> torch.Tensor:
+    """Engineering Voigt strain ``(..., n_voigt)`` from a displacement gradient ``(..., dim, dim)``."""
+    dim = grad.shape[-1]
+    sym = (grad + grad.transpose(-1, -2)).flatten(-2)  # 2 eps_ij
+    return sym[..., _index("pairs", dim, grad)] * _index("scale", dim, grad)
+
+
+def strain(geom: Geometry, u: torch.Tensor) -> torch.Tensor:
+    """Engineering Voigt strain at every integration point, ``(n_el, n_qp, n_voigt)`` [-]."""
+    return voigt_strain(displacement_gradient(geom, u))
+
+
+def stress_tensor(sigma: torch.Tensor, dim: int) -> torch.Tensor:
+    """Symmetric stress tensor ``(..., dim, dim)`` from a Voigt stress vector ``(..., n_voigt)``."""
+    return sigma[..., _index("tensor", dim, sigma)].unflatten(-1, (dim, dim))
+
+
+def internal_force(geom: Geometry, sigma: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """Assembled internal force ``f_a,i = sum_e sum_q w|J| sigma_ij dN_a/dx_j``, ``(n_nodes, dim)`` [force].
+
+    ``sigma``: Voigt stress at the integration points, ``(n_el, n_qp, n_voigt)`` [stress]. One einsum
+    and one ``index_add_``; ``out`` (zeroed here) avoids an allocation per step.
+    """
+    dim = geom.dim
+    e, qd, _ = geom.dNT.shape
+    s = stress_tensor(sigma * geom.wdetJ[..., None], dim)  # (e, q, dim, dim), symmetric
+    f_el = torch.bmm(geom.dNT.transpose(1, 2), s.reshape(e, qd, dim))  # sum over q and j: (e, a, dim)
+    if out is None:
+        out = torch.zeros((geom.n_nodes, dim), dtype=sigma.dtype, device=sigma.device)
+    else:
+        out.zero_()
+    out.index_add_(0, geom.cells.flatten(), f_el.reshape(-1, dim))
+    return out
+
+
+def strain_operator(geom: Geometry) -> torch.Tensor:
+    """The strain operator ``B``, ``(n_el, n_qp, n_voigt, n_nodes_el * dim)`` [1 / length], node-major dofs.
+
+    ``strain(u) = B u_e`` with ``u_e`` the element's nodal displacements flattened node by node.
+    """
+    dim = geom.dim
+    e, q, a, _ = geom.dN_dx.shape
+    B = geom.dN_dx.new_zeros((e, q, VOIGT_SIZE[dim], a, dim))
+    for k, (i, j) in enumerate(_VOIGT_PAIRS[dim]):  # at most 6 Voigt rows: a loop over components only
+        B[:, :, k, :, i] += geom.dN_dx[:, :, :, j]
+        if i != j:
+            B[:, :, k, :, j] += geom.dN_dx[:, :, :, i]
+    return B.reshape(e, q, VOIGT_SIZE[dim], a * dim)
+
+
+def element_dofs(geom: Geometry) -> torch.Tensor:
+    """Global dof numbers of every element, ``(n_el, n_nodes_el * dim)``, node-major."""
+    dim = geom.dim
+    comp = torch.arange(dim, device=geom.cells.device)
+    return (geom.cells[:, :, None] * dim + comp).reshape(geom.cells.shape[0], -1)

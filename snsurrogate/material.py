@@ -1,0 +1,66 @@
+"""A fitted law as a material of the ``fem`` solver: :func:`as_material`.
+
+``fem`` never imports ``snsurrogate``; this adapter gives a :class:`~snsurrogate.model.SurrogateModel`
+the four members of the ``fem`` material protocol (:class:`fem.materials.Material`): ``stress``,
+``tangent``, ``density`` and ``lipschitz_bound`` (certified for every strain, so ``certified_strain``
+is ``None``). The network is copied once to the solver's dtype and device; a float32 model evaluated in
+float64 is the same function (its weights are exactly representable), so its bound is unchanged.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import torch
+
+from .lipschitz import jacobian, lipschitz_bound
+from .model import SurrogateModel
+
+
+class NeuralMaterial:
+    """A :class:`SurrogateModel` seen by ``fem`` as a material law.
+
+    Parameters
+    ----------
+    model
+        The fitted law (strain and stress components must match: 1, 3 or 6).
+    density
+        Mass density [mass / length^3], in units consistent with the model's stress unit.
+    dtype, device
+        Where the solver evaluates the law (float64 on the CPU by default).
+
+    Attributes
+    ----------
+    lipschitz_bound : float
+        The model's certified bound [stress unit per unit strain], re-computed from the copied weights.
+    """
+
+    certified_strain = None
+
+    def __init__(self, model: SurrogateModel, density: float, *, dtype=torch.float64, device="cpu") -> None:
+        if model.d_in != model.d_out:
+            raise ValueError(f"a material needs as many stress as strain components, the model maps "
+                             f"{model.d_in} -> {model.d_out}")
+        if not (math.isfinite(float(density)) and float(density) > 0):
+            raise ValueError(f"density must be a positive number, got {density!r}")
+        self.model = model
+        self.network = copy.deepcopy(model.network).to(dtype=dtype, device=device)
+        self.n_voigt = model.d_in
+        self.density = float(density)
+        self.lipschitz_bound = lipschitz_bound(self.network)
+        self.stress_unit = model.stress_unit
+
+    def stress(self, strain: torch.Tensor) -> torch.Tensor:
+        """Stress ``(n, n_voigt)`` [stress unit] at engineering Voigt strain ``(n, n_voigt)`` [-]."""
+        with torch.no_grad():
+            return self.network(strain)
+
+    def tangent(self, strain: torch.Tensor) -> torch.Tensor:
+        """``d stress / d strain``, ``(n, n_voigt, n_voigt)``, by automatic differentiation."""
+        return jacobian(self.network, strain)
+
+
+def as_material(model: SurrogateModel, density: float, **kwargs) -> NeuralMaterial:
+    """Wrap a fitted law for the ``fem`` solver (see :class:`NeuralMaterial`)."""
+    return NeuralMaterial(model, density, **kwargs)
