@@ -8,7 +8,7 @@ Prints, measured in one run:
    time over the bare batched network forward at the same number of integration points (target <= 1.3);
 4. with ``--memory``: peak resident memory of a 10^6-element quad4 run, in a fresh process (target <= 4 GiB).
 
-    python benchmarks/fem_step.py [--max-elements 1000000] [--threads 2] [--memory]
+    python benchmarks/fem_step.py [--max-elements 1000000] [--threads 2] [--memory] [--memory-only]
 """
 
 from __future__ import annotations
@@ -78,6 +78,7 @@ def main() -> None:
     p.add_argument("--max-elements", type=int, default=1_000_000)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--memory", action="store_true")
+    p.add_argument("--memory-only", action="store_true", help="only the peak-memory measurement")
     p.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
@@ -85,6 +86,9 @@ def main() -> None:
         memory_child(args.memory_child)
         return
     print(f"torch {torch.__version__}, {args.threads} threads, float64, CPU")
+    if args.memory_only:
+        report_memory(args)
+        return
     sizes = [n for n in (1_000, 10_000, 100_000, 1_000_000) if n <= args.max_elements]
 
     print("\n1. linear elastic step: element updates per second")
@@ -134,10 +138,14 @@ def main() -> None:
         print(f"{mesh.n_cells:>9} {mesh.n_cells * 4:>9} {s * 1e3:>9.3f} {ft * 1e3:>11.3f} {s / ft:>7.2f}")
 
     if args.memory:
-        n = args.max_elements
-        out = subprocess.run([sys.executable, __file__, "--memory-child", str(n), "--threads", str(args.threads)],
-                             capture_output=True, text=True, check=True).stdout.split()
-        print(f"\n4. peak resident memory of a {out[0]}-element quad4 run (fresh process): {float(out[1]):.2f} GiB")
+        report_memory(args)
+
+
+def report_memory(args) -> None:
+    n = args.max_elements
+    out = subprocess.run([sys.executable, __file__, "--memory-child", str(n), "--threads", str(args.threads)],
+                         capture_output=True, text=True, check=True).stdout.split()
+    print(f"\n4. peak resident memory of a {out[0]}-element quad4 run (fresh process): {float(out[1]):.2f} GiB")
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ from tqdm.auto import tqdm
 
 from . import boundary as bnd
 from .errors import CaseError, InstabilityError
-from .kinematics import Geometry, geometry, internal_force, strain
+from .kinematics import Geometry, InternalForce, geometry
 from .mass import lumped_mass
 from .materials import Material
 
@@ -140,6 +140,7 @@ class ExplicitSolver:
         self.bc = bnd.build(mesh, conditions, section=section, dtype=dtype, device=self.device)
         self._cons = self.bc.constrained
         self._m_cons = self.m_dof[self._cons]
+        self._force = InternalForce(self.geom, material)
         n_dof = mesh.n_nodes * mesh.dim
         self.v0 = torch.zeros(n_dof, dtype=dtype, device=self.device)
         if initial_velocity is not None:
@@ -160,20 +161,32 @@ class ExplicitSolver:
 
     # -- forces --------------------------------------------------------------------------------
     def internal_force(self, u: torch.Tensor, out: torch.Tensor | None = None):
-        """``(f_int (n_dof,), strain (n_el, n_qp, n_voigt), stress)`` at displacement ``u (n_dof,)``."""
-        g = self.geom
-        eps = strain(g, u.view(-1, g.dim))
-        sig = self.material.stress(eps.reshape(-1, g.n_voigt)).reshape(eps.shape)
-        f = internal_force(g, sig, None if out is None else out.view(-1, g.dim))
-        return f.reshape(-1), eps, sig
+        """``(f_int (n_dof,), strain (n_el, n_qp, n_voigt), stress)`` at displacement ``u (n_dof,)``.
 
-    def external_force(self, t: float) -> torch.Tensor:
-        f = torch.zeros_like(self.m_dof)
+        ``strain`` and ``stress`` live in buffers that the next call overwrites (clone to keep them).
+        """
+        f = torch.empty_like(self.m_dof) if out is None else out
+        eps, sig = self._force(u, f)
+        return f, eps, sig
+
+    def external_force(self, t: float, out: torch.Tensor | None = None) -> torch.Tensor:
+        """``f_ext(t)`` [force], ``(n_dof,)``: the sum of every load vector times its amplitude."""
+        f = torch.zeros_like(self.m_dof) if out is None else out.zero_()
         for vec, amp in self.bc.loads:
             a = amp(t)
             if a != 0.0:
                 f.add_(vec, alpha=a)
         return f
+
+    def _acceleration(self, f_ext, f_int, inv_m, v_damp, t, out) -> torch.Tensor:
+        """``a = M^{-1} (f_ext - f_int) - alpha v_damp`` with the kinematic conditions, into ``out``."""
+        torch.sub(f_ext, f_int, out=out).mul_(inv_m)
+        if v_damp is not None:
+            out.sub_(v_damp, alpha=self.damping)
+        out[self.bc.fixed] = 0.0
+        if self.bc.vel_dofs.numel():
+            out[self.bc.vel_dofs] = self._prescribed(t, rate=True)
+        return out
 
     def _half_step(self, v_half: torch.Tensor, t_half: float) -> torch.Tensor:
         """Impose the kinematic conditions on a half-step velocity at time ``t_half``."""
@@ -195,13 +208,15 @@ class ExplicitSolver:
         return out
 
     # -- the time loop -------------------------------------------------------------------------
-    def run(self, t_end: float, dt: float, *, writer=None, output_every: int | None = None, progress: bool = False,
+    def run(self, t_end: float, dt: float, *, writer=None, output_every: int | None = None,
+            n_frames: int | None = None, progress: bool = False,
             energy_warn: float = 0.01, runaway: float = 10.0, history_points: int = 20000,
             probes=None) -> Result:
         """Integrate from ``t = 0`` to ``t_end`` [time] with step ``dt`` [time].
 
-        ``writer`` (e.g. :class:`fem.output.OutputWriter`) receives a frame every ``output_every``
-        steps, at the start and at the end, and the energy history. ``probes``: node indices whose
+        ``writer`` (e.g. :class:`fem.output.OutputWriter`) receives a frame at the start, then every
+        ``output_every`` steps, or ``n_frames`` frames evenly spaced in steps (the last at the end;
+        default 20), and the energy history. ``probes``: node indices whose
         displacements are recorded in the history (keys ``u<node>_<x|y|z>``). Raises
         :class:`~fem.errors.InstabilityError` (after writing what was computed) when the run blows up.
         """
@@ -210,7 +225,11 @@ class ExplicitSolver:
         if not (math.isfinite(dt) and dt > 0):
             raise CaseError(f"time.dt must be a positive number, got {dt!r}")
         n_steps = max(1, int(math.ceil(t_end / dt - 1e-9)))
-        every = output_every or max(1, n_steps // 20)
+        if output_every is not None:
+            frame_steps = set(range(output_every, n_steps + 1, output_every)) | {n_steps}
+        else:
+            k = min(n_frames or 20, n_steps)
+            frame_steps = {math.ceil(i * n_steps / k) for i in range(1, k + 1)}
         record = max(1, n_steps // history_points)
         bc, m, alpha = self.bc, self.m_dof, self.damping
         fixed, vdofs = bc.fixed, bc.vel_dofs
@@ -224,24 +243,26 @@ class ExplicitSolver:
             probe_dofs = torch.as_tensor((nodes[:, None] * dim + np.arange(dim)).reshape(-1), device=self.device)
             probe_names = [f"u{n}_{'xyz'[k]}" for n in nodes for k in range(dim)]
 
-        u = torch.zeros_like(m)
-        v = self.v0.clone()
+        # Every vector the loop touches is allocated here; a step only writes into them.
+        u, v, a, scratch = (torch.zeros_like(m) for _ in range(4))
+        f_int, f_int_new = torch.zeros_like(m), torch.zeros_like(m)
+        f_ext, f_ext_new = torch.zeros_like(m), torch.zeros_like(m)
+        inv_m = 1.0 / m
+        v.copy_(self.v0)
         v[fixed] = 0.0
         if vdofs.numel():
             v[vdofs] = self._prescribed(0.0)
-        f_int, eps, sig = self.internal_force(u)
-        f_ext = self.external_force(0.0)
-        a = (f_ext - f_int) / m
-        a[fixed] = 0.0
-        if vdofs.numel():
-            a[vdofs] = self._prescribed(0.0, rate=True)
+        _, eps, sig = self.internal_force(u, f_int)
+        self.external_force(0.0, f_ext)
+        self._acceleration(f_ext, f_int, inv_m, None, 0.0, a)
         v_prev = v - 0.5 * dt * a  # v_{-1/2}
         v_half = self._half_step(v + 0.5 * dt * a, 0.5 * dt)  # v_{1/2}
+        v_next = torch.zeros_like(m)
         react = self._reactions(v_prev, v_half, dt, f_int, f_ext)
         cons_n = self._cons.numel()
 
         w_int = w_ext = w_damp = torch.zeros((), dtype=self.dtype, device=self.device)
-        kin0 = 0.5 * torch.dot(v_prev * m, v_half)
+        kin0 = 0.5 * torch.dot(torch.mul(v_prev, m, out=scratch), v_half)
         rows = [(0.0, kin0, w_int, w_ext, w_damp)]
         probe_rows = [u[probe_dofs].clone()] if probe_dofs is not None else None
         scale, worst, warned, messages = 0.0, 0.0, False, []
@@ -253,30 +274,31 @@ class ExplicitSolver:
         try:
             for step in range(1, n_steps + 1):
                 t_new = step * dt
-                du = dt * v_half  # v_{n-1/2}
-                u.add_(du)
-                f_int_new, eps, sig = self.internal_force(u)
-                f_ext_new = self.external_force(t_new) if bc.loads else f_ext
-                a = (f_ext_new - f_int_new) / m
-                if alpha:
-                    a = a - alpha * v_half
-                a[fixed] = 0.0
-                if vdofs.numel():
-                    a[vdofs] = self._prescribed(t_new, rate=True)
-                v = v_half + 0.5 * dt * a
+                u.add_(v_half, alpha=dt)  # du = dt v_{n-1/2}
+                _, eps, sig = self.internal_force(u, f_int_new)
+                if bc.loads:
+                    self.external_force(t_new, f_ext_new)
+                else:
+                    f_ext_new.copy_(f_ext)
+                self._acceleration(f_ext_new, f_int_new, inv_m, v_half if alpha else None, t_new, a)
+                torch.add(v_half, a, alpha=0.5 * dt, out=v)  # v_n
                 if vdofs.numel():
                     v[vdofs] = self._prescribed(t_new)
-                v_next = self._half_step(v_half + dt * a, t_new + 0.5 * dt)  # v_{n+1/2}
+                self._half_step(torch.add(v_half, a, alpha=dt, out=v_next), t_new + 0.5 * dt)  # v_{n+1/2}
                 react_new = self._reactions(v_half, v_next, dt, f_int_new, f_ext_new)
-                w_int = w_int + 0.5 * torch.dot(f_int + f_int_new, du)
-                w_ext = w_ext + 0.5 * torch.dot(f_ext + f_ext_new, du)
+                # energies: trapezoidal work over du = dt v_{n-1/2}
+                w_int = w_int + 0.5 * dt * (torch.dot(f_int, v_half) + torch.dot(f_int_new, v_half))
+                w_ext = w_ext + 0.5 * dt * (torch.dot(f_ext, v_half) + torch.dot(f_ext_new, v_half))
                 if cons_n:
-                    w_ext = w_ext + 0.5 * torch.dot(react + react_new, du[self._cons])
+                    w_ext = w_ext + 0.5 * dt * torch.dot(react + react_new, v_half[self._cons])
+                torch.mul(v_half, m, out=scratch)
                 if alpha:
-                    w_damp = w_damp + 0.5 * alpha * dt * torch.dot(v_half * m, v_half + v_prev)
-                kin = 0.5 * torch.dot(v_half * m, v_next)
-                f_int, f_ext, react, t = f_int_new, f_ext_new, react_new, t_new
-                v_prev, v_half = v_half, v_next
+                    w_damp = w_damp + 0.5 * alpha * dt * (torch.dot(scratch, v_half) + torch.dot(scratch, v_prev))
+                kin = 0.5 * torch.dot(scratch, v_next)
+                f_int, f_int_new = f_int_new, f_int
+                f_ext, f_ext_new = f_ext_new, f_ext
+                v_prev, v_half, v_next = v_half, v_next, v_prev
+                react, t = react_new, t_new
                 if step % record == 0 or step == n_steps:
                     rows.append((t, kin, w_int, w_ext, w_damp))
                     if probe_rows is not None:
@@ -299,7 +321,7 @@ class ExplicitSolver:
                         raise self._instability(
                             f"runaway energy: {max(abs(k), abs(wi)):.6g} is "
                             f"{max(abs(k), abs(wi)) / put_in:.3g} times the energy put in", step, t, dt, rows, eps)
-                if writer is not None and (step % every == 0 or step == n_steps):
+                if writer is not None and step in frame_steps:
                     writer.frame(step, t, u, v, eps, sig)
                     writer.history(_history(rows, probe_rows, probe_names))
                 if progress and step % 100 == 0:

@@ -204,3 +204,55 @@ def element_dofs(geom: Geometry) -> torch.Tensor:
     dim = geom.dim
     comp = torch.arange(dim, device=geom.cells.device)
     return (geom.cells[:, :, None] * dim + comp).reshape(geom.cells.shape[0], -1)
+
+
+class InternalForce:
+    """``f_int(u)`` for repeated calls: the same arithmetic as :func:`strain` and :func:`internal_force`,
+    into buffers allocated once, so a time step allocates nothing but the material's output.
+
+    Calling it returns ``(eps, sig)``, views of internal buffers ``(n_el, n_qp, n_voigt)`` that the next
+    call overwrites, and writes the assembled force into ``out (n_nodes * dim,)``.
+    """
+
+    def __init__(self, geom: Geometry, material) -> None:
+        self.geom, self.material = geom, material
+        e, qd, a = geom.dNT.shape
+        d, nv = geom.dim, geom.n_voigt
+        q = qd // d
+        like = geom.wdetJ
+        new = like.new_empty
+        self._cells = geom.cells.reshape(-1)
+        self._dN = geom.dNT.transpose(1, 2)  # (e, a, q*d) view for the force
+        self._ue = new((e, a, d))
+        self._grad = new((e, qd, d))  # grad[e, q*d + j, i] = du_i / dx_j
+        self._eps = new((e, q, nv))
+        self._tmp = new((e, q, nv))
+        self._sw = new((e, q, nv))
+        self._s = new((e, q, d * d))
+        self._fe = new((e, a, d))
+        pairs = _VOIGT_PAIRS[d]
+        self._ij = torch.tensor([j * d + i for i, j in pairs], device=like.device)  # (j, i) layout
+        self._ji = torch.tensor([i * d + j for i, j in pairs], device=like.device)
+        self._scale = _index("scale", d, like)
+        self._tensor = _index("tensor", d, like)
+        self._w = geom.wdetJ.unsqueeze(-1)
+        self.n_qp, self.n_voigt = q, nv
+
+    def __call__(self, u: torch.Tensor, out: torch.Tensor):
+        g = self.geom
+        d = g.dim
+        e = self._ue.shape[0]
+        torch.index_select(u.view(-1, d), 0, self._cells, out=self._ue.view(-1, d))
+        torch.bmm(g.dNT, self._ue, out=self._grad)
+        flat = self._grad.view(e, self.n_qp, d * d)
+        torch.index_select(flat, 2, self._ij, out=self._eps)
+        torch.index_select(flat, 2, self._ji, out=self._tmp)
+        self._eps.add_(self._tmp).mul_(self._scale)  # normal: (g + g) / 2, shear: g_ij + g_ji
+        sig = self.material.stress(self._eps.view(-1, self.n_voigt)).view(self._eps.shape)
+        torch.mul(sig, self._w, out=self._sw)
+        torch.index_select(self._sw, 2, self._tensor, out=self._s)
+        torch.bmm(self._dN, self._s.view(e, -1, d), out=self._fe)
+        f = out.view(-1, d)
+        f.zero_()
+        f.index_add_(0, self._cells, self._fe.view(-1, d))
+        return self._eps, sig

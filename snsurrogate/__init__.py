@@ -7,6 +7,8 @@ load(path)                Load a model file (re-checking its integrity and certi
 lipschitz_bound(model)    Certified upper bound of the tangent stiffness [stress unit / strain unit].
 read_curves(path, ...)    Read experimental stress-strain columns from a CSV file.
 SurrogateModel            The fitted law: callable on strain (n, d_in), ``.lipschitz_bound``, ``.tangent``.
+simulate(case, out_dir)   Run an explicit simulation from a TOML case file (or dict) with the fem solver.
+as_material(model, rho)   A fitted law as a material of the fem solver.
 
 Units are never assumed: stress is in the unit of the data (recorded in the model), strain is
 dimensionless (engineering, Voigt with engineering shear), so the bound is in stress unit per unit
@@ -16,8 +18,10 @@ strain.
 from .csvdata import Dataset, read_curves
 from .errors import DataError, ModelFileError, SnsurrogateError, TrainingError
 from .lipschitz import lipschitz_bound, lipschitz_empirical
+from .material import as_material
 from .model import SurrogateModel
 from .modelfile import load, save
+from .simulation import simulate
 from .training import fit
 from .version import __version__
 
@@ -29,10 +33,12 @@ __all__ = [
     "SurrogateModel",
     "TrainingError",
     "__version__",
+    "as_material",
     "fit",
     "lipschitz_bound",
     "lipschitz_empirical",
     "load",
     "read_curves",
     "save",
+    "simulate",
 ]

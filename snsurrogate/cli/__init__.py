@@ -1,8 +1,8 @@
 """The ``snsurrogate`` command line: a thin layer over the Python API.
 
 Each subcommand lives in its own module with ``add_args(parser)`` and ``run(args) -> int``.
-:func:`main` turns every :class:`~snsurrogate.errors.SnsurrogateError` into ``error: <message>`` on
-stderr and exit status 2, never a traceback.
+`main` turns every :class:`~snsurrogate.errors.SnsurrogateError` and :class:`fem.errors.FemError`
+into ``error: <message>`` on stderr and exit status 2, never a traceback.
 """
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from fem.errors import FemError
+
 from ..errors import SnsurrogateError
 from ..version import __version__
-from . import fit, info
+from . import fit, info, simulate
 
-COMMANDS = {"fit": fit, "info": info}
+COMMANDS = {"fit": fit, "info": info, "simulate": simulate}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args) or 0)
-    except SnsurrogateError as exc:
+    except (SnsurrogateError, FemError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
