@@ -1,0 +1,334 @@
+"""The stable time step of the explicit solver, certified from the material's Lipschitz bound.
+
+Implements ``stability.md`` §1-§4. For a material whose tangent is certified, ``||C_t(eps)||_2 <= L``,
+lumped mass ``M`` and the geometric matrix ``G = sum_e G_e`` (the stiffness with ``C = I``),
+
+.. math::  \\omega_{max}^2 = \\lambda_{max}(K_t, M) \\le L\\, \\lambda_{max}(G, M),
+           \\qquad dt_{crit} = 2 / \\omega_{max}.
+
+Bounds, cheapest first (each a :class:`Bound` with its method and whether it is certified):
+
+- ``element``: ``dt = 2 / sqrt(L max_e g_e)``, ``g_e = lambda_max(M_e^{-1/2} G_e M_e^{-1/2})`` by batched
+  ``eigvalsh`` (element eigenvalue inequality; exact ``h sqrt(rho/L)`` for bar2). Certified.
+- ``nodal`` (Gershgorin): ``dt = 2 / sqrt(L max_i sum_j |G_ij| / m_i)`` over the assembled ``G``. Certified.
+- ``global``: ``lambda_max(M^{-1/2} G M^{-1/2})`` by Lanczos (``scipy.sparse.linalg.eigsh``). A converged
+  *estimate*: Lanczos approaches ``lambda_max`` from below, so its ``dt`` can be slightly too large.
+- ``true``: ``lambda_max`` of the symmetric part of ``M^{-1/2} K_t M^{-1/2}``, with ``K_t`` assembled from
+  the material's actual tangent (automatic differentiation) at a given state. The reference for
+  tests and tightness, not a bound over future states.
+
+The certified step is the larger of the two certified bounds. ``dt_auto = safety x (sqrt(1 + xi^2) - xi)
+x dt_certified``, with ``xi`` the fraction of critical damping in the highest mode; the damping
+reduction and the safety factor are reported separately.
+
+At the state where ``dt_true`` is computed, the tangent is checked against the certificate
+(``||C_t||_2 <= L`` at every integration point; a violation raises :class:`CertificateError`), and
+its symmetry defect ``max ||C_t - C_t^T|| / ||C_t||`` and the smallest eigenvalue of its symmetric
+part are reported: a non-symmetric (non-conservative) or softening tangent can grow at *any* time
+step, which no ``dt`` cures, so these are reported beside the steps, never folded into them.
+
+Units: ``dt`` in the time unit of the consistent system (``sqrt(mass / (stress x length))``), ``L`` in
+stress unit per unit strain.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+import torch
+
+from fem.element_matrices import assemble, chunks, geometric_matrices, stiffness_matrices, sub_geometry
+from fem.errors import FemError
+from fem.kinematics import Geometry, strain
+from fem.mass import lumped_mass
+from fem.timestep import element_eigenvalues
+
+
+class CertificateError(FemError):
+    """The material's tangent exceeds its certified Lipschitz bound at some integration point."""
+
+
+@dataclass
+class Bound:
+    """One time-step bound: ``dt`` [time], how it was obtained, and whether it is a certificate."""
+
+    method: str
+    dt: float
+    certified: bool
+    where: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class TangentCheck:
+    """The tangent at a state, against the certificate.
+
+    Attributes
+    ----------
+    max_norm
+        Largest ``||C_t||_2`` over the integration points [stress unit].
+    ratio
+        ``max_norm / L`` (certified: at most 1).
+    symmetry_defect
+        ``max ||C_t - C_t^T||_2 / ||C_t||_2`` [-]; 0 for a law derived from an energy.
+    min_eigenvalue
+        Smallest eigenvalue of the symmetric part of ``C_t`` over the points [stress unit]; negative
+        means softening, which grows at any time step.
+    """
+
+    max_norm: float
+    ratio: float
+    symmetry_defect: float
+    min_eigenvalue: float
+
+    @property
+    def softening(self) -> bool:
+        return self.min_eigenvalue < 0
+
+    @property
+    def non_symmetric(self) -> bool:
+        return self.symmetry_defect > 1e-6
+
+
+@dataclass
+class StabilityReport:
+    """Every time-step bound of one model, with the factors that turn the certified one into ``dt_auto``."""
+
+    lipschitz_bound: float
+    certified_by: str
+    bounds: dict[str, Bound]
+    safety: float
+    damping_ratio: float
+    damping_factor: float
+    tangent: TangentCheck | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def _dt(self, name: str) -> float | None:
+        b = self.bounds.get(name)
+        return None if b is None else b.dt
+
+    @property
+    def dt_element(self) -> float | None:
+        return self._dt("element")
+
+    @property
+    def dt_nodal(self) -> float | None:
+        return self._dt("nodal")
+
+    @property
+    def dt_global(self) -> float | None:
+        return self._dt("global")
+
+    @property
+    def dt_true(self) -> float | None:
+        return self._dt("true")
+
+    @property
+    def dt_certified(self) -> float:
+        """The largest certified bound [time]."""
+        return max(b.dt for b in self.bounds.values() if b.certified)
+
+    @property
+    def certified_method(self) -> str:
+        return max((b for b in self.bounds.values() if b.certified), key=lambda b: b.dt).method
+
+    @property
+    def dt_auto(self) -> float:
+        """``safety x damping factor x dt_certified`` [time]: what ``dt = "auto"`` uses."""
+        return self.safety * self.damping_factor * self.dt_certified
+
+    def steps(self, t_end: float, dt: float) -> int:
+        return int(math.ceil(t_end / dt - 1e-9))
+
+    def to_dict(self) -> dict:
+        out = {
+            "lipschitz_bound": self.lipschitz_bound,
+            "certified_by": self.certified_by,
+            "dt_element": self.dt_element,
+            "dt_nodal": self.dt_nodal,
+            "dt_global": self.dt_global,
+            "dt_true": self.dt_true,
+            "dt_certified": self.dt_certified,
+            "certified_method": self.certified_method,
+            "safety": self.safety,
+            "damping_ratio": self.damping_ratio,
+            "damping_factor": self.damping_factor,
+            "dt_auto": self.dt_auto,
+            "bounds": {k: asdict(b) for k, b in self.bounds.items()},
+            "tangent": None if self.tangent is None else asdict(self.tangent),
+            "notes": list(self.notes),
+        }
+        if self.dt_true:
+            out["ratios_to_dt_true"] = {k: b.dt / self.dt_true for k, b in self.bounds.items()}
+        return out
+
+
+def damping_factor(xi: float) -> float:
+    """``sqrt(1 + xi^2) - xi``: the reduction of the stable step by a fraction ``xi`` of critical damping."""
+    if not (math.isfinite(xi) and xi >= 0):
+        raise ValueError(f"the damping ratio must be a non-negative number, got {xi!r}")
+    return math.sqrt(1 + xi * xi) - xi
+
+
+def _mass_dofs(geom: Geometry, density: float) -> np.ndarray:
+    return lumped_mass(geom, density).repeat_interleave(geom.dim).cpu().numpy()
+
+
+def element_bound(geom: Geometry, density: float, lipschitz: float) -> Bound:
+    """Element eigenvalue bound (certified) and the controlling element."""
+    t0 = time.perf_counter()
+    g = element_eigenvalues(geom) / density
+    e = int(torch.argmax(g))
+    return Bound("element", 2.0 / math.sqrt(lipschitz * float(g[e])), True, f"element {e}", time.perf_counter() - t0)
+
+
+def assembled_geometric(geom: Geometry, chunk: int = 65536) -> sp.csr_matrix:
+    """The assembled geometric matrix ``G`` (``n_dof x n_dof``, CSR), built in element chunks."""
+    parts = [assemble(sub_geometry(geom, sel), geometric_matrices(sub_geometry(geom, sel)))
+             for sel in chunks(geom.cells.shape[0], chunk)]
+    return sum(parts[1:], parts[0]).tocsr()
+
+
+def _largest_eigenvalue(A: sp.spmatrix, tol: float = 1e-8) -> float:
+    """``lambda_max`` of a symmetric sparse matrix (dense for small ones, Lanczos otherwise)."""
+    n = A.shape[0]
+    if n <= 600:
+        return float(np.linalg.eigvalsh(A.toarray())[-1])
+    return float(spla.eigsh(A, k=1, which="LA", tol=tol, return_eigenvectors=False, ncv=min(n, 40))[0])
+
+
+def _scaled(A: sp.spmatrix, mass: np.ndarray, free: np.ndarray | None) -> sp.spmatrix:
+    s = sp.diags(1.0 / np.sqrt(mass))
+    B = (s @ A @ s).tocsr()
+    return B if free is None else B[free][:, free]
+
+
+def global_bound(G: sp.csr_matrix, mass: np.ndarray, lipschitz: float, free=None, tol: float = 1e-8) -> Bound:
+    """Lanczos estimate of ``lambda_max(M^{-1/2} G M^{-1/2})``: an estimate, not a certificate."""
+    t0 = time.perf_counter()
+    lam = _largest_eigenvalue(_scaled(G, mass, free), tol)
+    return Bound("global", 2.0 / math.sqrt(lipschitz * lam), False, "Lanczos (scipy eigsh)", time.perf_counter() - t0)
+
+
+def tangent_at(geom: Geometry, material, u: torch.Tensor | None = None) -> torch.Tensor:
+    """The material tangent at every integration point for displacement ``u`` (zero: the reference state),
+    ``(n_el, n_qp, n_voigt, n_voigt)`` [stress unit]."""
+    if u is None:
+        u = torch.zeros(geom.n_nodes, geom.dim, dtype=geom.wdetJ.dtype, device=geom.wdetJ.device)
+    eps = strain(geom, u.view(-1, geom.dim))
+    flat = eps.reshape(-1, geom.n_voigt)
+    C = torch.cat([material.tangent(flat[sel]) for sel in chunks(flat.shape[0], 65536)])
+    return C.reshape(*eps.shape, geom.n_voigt).detach()
+
+
+def check_tangent(C: torch.Tensor, lipschitz: float, rtol: float = 1e-9) -> TangentCheck:
+    """Check ``||C_t||_2 <= L`` at every point (raise :class:`CertificateError` if not); report symmetry
+    and softening."""
+    flat = C.reshape(-1, C.shape[-2], C.shape[-1]).double()
+    norms = torch.linalg.matrix_norm(flat, 2)
+    worst = int(torch.argmax(norms))
+    max_norm = float(norms[worst])
+    if max_norm > lipschitz * (1 + rtol):
+        raise CertificateError(
+            f"the tangent exceeds the certified bound: ||C_t||_2 = {max_norm:.6g} > L = {lipschitz:.6g} at "
+            f"integration point {worst}; the certificate does not hold at this state (outside the certified "
+            "strain range?)"
+        )
+    skew = torch.linalg.matrix_norm(flat - flat.transpose(1, 2), 2) / norms.clamp_min(torch.finfo(flat.dtype).tiny)
+    sym_min = float(torch.linalg.eigvalsh(0.5 * (flat + flat.transpose(1, 2)))[:, 0].min())
+    return TangentCheck(max_norm, max_norm / lipschitz, float(skew.max()), sym_min)
+
+
+def true_bound(geom: Geometry, C: torch.Tensor, mass: np.ndarray, free=None, tol: float = 1e-10) -> Bound:
+    """``dt_true = 2 / sqrt(lambda_max)`` of the symmetric part of ``M^{-1/2} K_t M^{-1/2}`` at a state."""
+    t0 = time.perf_counter()
+    parts = []
+    for sel in chunks(geom.cells.shape[0], 65536):
+        sub = sub_geometry(geom, sel)
+        parts.append(assemble(sub, stiffness_matrices(sub, C[sel].to(geom.wdetJ.dtype))))
+    K = sum(parts[1:], parts[0]).tocsr()
+    K = 0.5 * (K + K.T)
+    lam = _largest_eigenvalue(_scaled(K, mass, free), tol)
+    dt = math.inf if lam <= 0 else 2.0 / math.sqrt(lam)
+    return Bound("true", dt, False, "tangent at the state (symmetric part)", time.perf_counter() - t0)
+
+
+def critical_time_step(mesh, material, *, safety: float = 0.9, damping: float = 0.0, section: float = 1.0,
+                       methods=("element", "nodal", "global", "true"), state: torch.Tensor | None = None,
+                       constrained=None, geom: Geometry | None = None) -> StabilityReport:
+    """Every time-step bound for ``material`` on ``mesh`` (see the module docstring).
+
+    Parameters
+    ----------
+    mesh, material
+        A :class:`fem.mesh.Mesh` and any :class:`fem.materials.Material` with a certified ``lipschitz_bound``.
+    safety
+        The safety factor applied to the certified step for ``dt_auto`` (0.9 as in LS-DYNA's TSSFAC).
+    damping
+        Fraction ``xi`` of critical damping in the highest mode; reduces the step by ``sqrt(1+xi^2) - xi``.
+    section
+        Bar cross-section [length^2] or plate thickness [length] (it cancels out of every step).
+    methods
+        Which of ``element``, ``nodal``, ``global`` and ``true`` to compute (the first two are certified).
+    state
+        Displacement field ``(n_nodes, dim)`` [length] where ``dt_true`` and the tangent check are
+        evaluated; ``None``: the reference (undeformed) state.
+    constrained
+        Constrained dof numbers (fixed or prescribed): removed from the ``global`` and ``true``
+        eigenproblems. The certified bounds ignore them (constraints only lower ``omega_max``).
+    """
+    if not 0 < safety <= 1:
+        raise ValueError(f"safety must be in (0, 1], got {safety!r}")
+    L = float(material.lipschitz_bound)
+    if not (math.isfinite(L) and L > 0):
+        raise ValueError(f"the material's lipschitz_bound must be positive and finite, got {L!r}")
+    unknown = set(methods) - {"element", "nodal", "global", "true"}
+    if unknown or not ({"element", "nodal"} & set(methods)):
+        raise ValueError(f"methods must include element or nodal, from element, nodal, global, true; got {methods!r}")
+    if geom is None:
+        from fem.kinematics import geometry
+
+        geom = geometry(mesh, section=section)
+    rho = float(material.density)
+    mass = _mass_dofs(geom, rho)
+    free = None
+    if constrained is not None and len(constrained):
+        free = np.setdiff1d(np.arange(mass.size), np.asarray(constrained, dtype=np.int64))
+    bounds: dict[str, Bound] = {}
+    notes: list[str] = []
+    if "element" in methods:
+        bounds["element"] = element_bound(geom, rho, L)
+    G = None
+    if "nodal" in methods or "global" in methods:
+        G = assembled_geometric(geom)
+    if "nodal" in methods:
+        t0 = time.perf_counter()
+        rows = np.asarray(abs(G).sum(axis=1)).ravel() / mass
+        i = int(np.argmax(rows))
+        bounds["nodal"] = Bound("nodal", 2.0 / math.sqrt(L * rows[i]), True, f"node {i // geom.dim}",
+                                time.perf_counter() - t0)
+    if "global" in methods:
+        bounds["global"] = global_bound(G, mass, L, free)
+    check = None
+    if "true" in methods:
+        u = None if state is None else torch.as_tensor(state, dtype=geom.wdetJ.dtype).reshape(-1, geom.dim)
+        C = tangent_at(geom, material, u)
+        check = check_tangent(C, L)
+        bounds["true"] = true_bound(geom, C, mass, free)
+        if check.non_symmetric:
+            notes.append(f"the tangent is not symmetric (defect {check.symmetry_defect:.3g}): a non-conservative "
+                         "law can grow at any time step; dt_true uses the symmetric part")
+        if check.softening:
+            notes.append(f"the tangent is softening (smallest eigenvalue of its symmetric part "
+                         f"{check.min_eigenvalue:.6g}): such modes grow at any time step")
+    certified_by = getattr(material, "certified_by", None) or (
+        "exact spectral norms of the network weights" if hasattr(material, "network") else
+        "closed form of the analytic law" + (f" for strains up to {material.certified_strain}"
+                                             if getattr(material, "certified_strain", None) else ""))
+    return StabilityReport(L, certified_by, bounds, safety, float(damping), damping_factor(float(damping)), check,
+                           notes)
