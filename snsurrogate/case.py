@@ -85,8 +85,10 @@ Reference (generated from :data:`SCHEMA`)
     [time] (required): time integration (central differences)
         end = positive number [time] (required): end time
         dt = positive number or 'auto' [time], default 'auto': time step; 'auto' = safety x certified
-            element-by-element step
+            stable step (element or nodal bound, whichever is larger; reduced for damping)
         safety = number in (0, 1], default 0.9: factor on the certified step (dt = 'auto')
+        allow_unsafe_dt = bool, default false: run a user dt above the certified step (warned and
+            recorded)
     [damping]: mass-proportional damping
         alpha = number >= 0 [1/time], default 0.0: damping coefficient
     [output]: ParaView frames, probes, progress bar
@@ -513,9 +515,11 @@ SCHEMA: tuple[Section, ...] = (
     ), required_keys=("velocity",)),
     Section("time", "time integration (central differences)", (
         Key("end", "positive number", "end time", "time"),
-        Key("dt", "positive number or 'auto'", "time step; 'auto' = safety x certified element-by-element step",
-            "time", default="auto"),
+        Key("dt", "positive number or 'auto'", "time step; 'auto' = safety x certified stable step (element or "
+            "nodal bound, whichever is larger; reduced for damping)", "time", default="auto"),
         Key("safety", "number in (0, 1]", "factor on the certified step (dt = 'auto')", default=0.9),
+        Key("allow_unsafe_dt", "bool", "run a user dt above the certified step (warned and recorded)",
+            default=False),
     ), required=True, required_keys=("end",)),
     Section("damping", "mass-proportional damping", (
         Key("alpha", "number >= 0", "damping coefficient", "1/time", default=0.0),

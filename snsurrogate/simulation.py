@@ -272,25 +272,49 @@ def build(case: Case, *, dtype=None, device: str = "cpu") -> Setup:
 
 
 # ---------------------------------------------------------------------------------------------- time step
-def choose_time_step(solver: fem.ExplicitSolver, time_section: dict) -> tuple[float, dict[str, Any]]:
-    """``(dt, info)`` for the ``[time]`` table: ``dt = "auto"`` is ``safety`` x the certified element step.
+def choose_time_step(solver: fem.ExplicitSolver, time_section: dict, alpha: float = 0.0,
+                     where: str = "[time]") -> tuple[float, dict[str, Any]]:
+    """``(dt, info)`` for the ``[time]`` table, from :func:`snsurrogate.stability.critical_time_step`.
 
-    ``info`` holds ``dt_method``, ``dt_certified``, ``controlling_element``, ``safety``,
-    ``lipschitz_bound`` and ``warnings`` (a user step above the certified one).
+    ``dt = "auto"`` is ``safety x (sqrt(1 + xi^2) - xi) x dt_certified``, the certified step being the
+    larger of the element and nodal (Gershgorin) bounds and ``xi = alpha dt_certified / 4`` the
+    fraction of critical damping that mass-proportional damping ``alpha`` gives the highest
+    certified frequency ``2 / dt_certified`` (conservative: the step shrinks as that frequency grows).
+    A user ``dt`` above the certified step is refused unless ``allow_unsafe_dt = true``, which warns
+    and is recorded (``unsafe_dt``).
     """
+    from .stability import critical_time_step
+
     mat = solver.material
-    certified, element = fem.element_time_step(solver.geom, mat.density, mat.lipschitz_bound)
     safety = time_section.get("safety", 0.9)
-    info: dict[str, Any] = {"dt_certified": certified, "controlling_element": element, "safety": safety,
-                            "lipschitz_bound": float(mat.lipschitz_bound), "warnings": []}
+    report = critical_time_step(solver.mesh, mat, safety=safety, methods=("element", "nodal"), geom=solver.geom)
+    xi = alpha * report.dt_certified / 4.0
+    report = critical_time_step(solver.mesh, mat, safety=safety, damping=xi, methods=("element", "nodal"),
+                                geom=solver.geom) if alpha else report
+    certified = report.dt_certified
+    best = report.bounds[report.certified_method]
+    info: dict[str, Any] = {
+        "dt_certified": certified, "certified_method": report.certified_method, "controlling": best.where,
+        "dt_element": report.dt_element, "dt_nodal": report.dt_nodal, "safety": safety,
+        "damping_ratio": xi, "damping_factor": report.damping_factor, "lipschitz_bound": float(mat.lipschitz_bound),
+        "unsafe_dt": False, "warnings": [],
+    }
     if time_section.get("dt", "auto") == "auto":
-        info["dt_method"] = f"auto: {safety:g} x certified element step"
-        return safety * certified, info
+        damp = f" x damping factor {report.damping_factor:.4g}" if alpha else ""
+        info["dt_method"] = f"auto: {safety:g}{damp} x certified {report.certified_method} step"
+        return report.dt_auto, info
     dt = float(time_section["dt"])
     info["dt_method"] = "user"
-    if dt > certified:
-        info["warnings"].append(f"dt = {dt:.6g} is {dt / certified:.3g} times the certified stable step "
-                                f"{certified:.6g} (element {element}); the run may become unstable")
+    limit = report.damping_factor * certified
+    if dt > limit:
+        msg = (f"dt = {dt:.6g} is {dt / limit:.3g} times the certified stable step {limit:.6g} "
+               f"({report.certified_method} bound, {best.where})")
+        if not time_section.get("allow_unsafe_dt", False):
+            raise fem.errors.CaseError(
+                f"{where} dt: {msg}: the run is not guaranteed stable. Use dt = 'auto', a smaller dt, or "
+                "allow_unsafe_dt = true to run it anyway (not recommended)")
+        info["unsafe_dt"] = True
+        info["warnings"].append(msg + "; running anyway because allow_unsafe_dt = true")
     return dt, info
 
 
@@ -327,7 +351,10 @@ def simulate(case: str | os.PathLike[str] | dict | Case, out_dir: str | os.PathL
     case = load_case(case)
     setup = build(case)
     tsec, osec = case.sections["time"], case.sections["output"]
-    dt, info = choose_time_step(setup.solver, tsec)
+    try:
+        dt, info = choose_time_step(setup.solver, tsec, case.sections["damping"]["alpha"])
+    except fem.errors.CaseError as exc:
+        raise fem.errors.CaseError(f"{case.name}: {exc}") from None
     every = osec.get("every")
     frames = None if every is not None else osec.get("frames", DEFAULT_FRAMES)
     out = Path(out_dir)
@@ -376,8 +403,14 @@ def _summary(case, setup, dt, info, result, instability, wall, messages, n_frame
         "dt_method": info["dt_method"],
         "dt_certified": info["dt_certified"],
         "dt_over_certified": dt / info["dt_certified"],
-        "controlling_element": info["controlling_element"],
+        "certified_method": info["certified_method"],
+        "controlling": info["controlling"],
+        "dt_element": info["dt_element"],
+        "dt_nodal": info["dt_nodal"],
         "safety": info["safety"],
+        "damping_ratio": info["damping_ratio"],
+        "damping_factor": info["damping_factor"],
+        "unsafe_dt": info["unsafe_dt"],
         "t_end": t_end,
         "end": case.sections["time"]["end"],
         "energy_error": _finite(err),
@@ -396,7 +429,9 @@ def _summary(case, setup, dt, info, result, instability, wall, messages, n_frame
         "outputs": {"paraview": "results.pvd", "frames": "frames/", "history": "history.csv"},
         "unit_system": u,
     }
-    units = {"dt": u["time"], "dt_certified": u["time"], "t_end": u["time"], "end": u["time"],
+    units = {"dt": u["time"], "dt_certified": u["time"], "dt_element": u["time"], "dt_nodal": u["time"],
+             "damping_ratio": "- (fraction of critical damping in the highest certified mode)",
+             "t_end": u["time"], "end": u["time"],
              "energy_error": "-", "dt_over_certified": "-", "wall_seconds": "s", "steps_per_second": "1/s",
              "lipschitz_bound": f"{u['stress']} per unit strain", "damping": f"1/{u['time']}",
              "probes": u["length"]}
@@ -417,7 +452,7 @@ def describe(summary: dict[str, Any]) -> str:
         f"material    {s['material']}",
         f"bound       certified L = {s['lipschitz_bound']:.6g} {u['stress']} per unit strain",
         f"time step   dt = {s['dt']:.6g} {t} ({s['dt_method']}; certified step {s['dt_certified']:.6g} {t}, "
-        f"element {s['controlling_element']})",
+        f"{s['controlling']})",
     ]
     rate = f", {s['steps_per_second']:.4g} steps/s" if s["steps_per_second"] else ""
     err = "n/a (non-finite energies)" if s["energy_error"] is None else f"{s['energy_error']:.3g}"

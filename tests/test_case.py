@@ -96,7 +96,9 @@ def test_example_case_runs_through_the_cli(path, tmp_path, capsys):
     assert 0 <= s["energy_error"] < 1e-6
     assert s["steps"] == math.ceil(end / s["dt"] - 1e-9)
     assert s["t_end"] == pytest.approx(s["steps"] * s["dt"], rel=1e-12) and s["t_end"] >= end * (1 - 1e-9)
-    assert s["dt_method"].startswith("auto") and s["dt"] == pytest.approx(s["safety"] * s["dt_certified"], rel=1e-14)
+    assert s["dt_method"].startswith("auto")
+    assert s["dt"] == pytest.approx(s["safety"] * s["damping_factor"] * s["dt_certified"], rel=1e-14)
+    assert s["dt_certified"] == max(s["dt_element"], s["dt_nodal"])
     assert s["lipschitz_bound"] > 0 and s["n_elements"] > 0 and s["wall_seconds"] > 0
     assert s["units"]["dt"] == "s" and s["units"]["lipschitz_bound"] == "MPa per unit strain"
     assert (tmp_path / "results.pvd").is_file() and (tmp_path / "history.csv").is_file()
@@ -286,14 +288,24 @@ def test_model_errors(bar_model, tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------- instability
+def test_a_step_above_the_certified_one_is_refused_without_the_override(tmp_path, capsys):
+    h_over_c = 1.0 * math.sqrt(7.85e-9 / 200000.0)
+    text = BAR.replace("end = 2.0e-6", f"end = {400 * h_over_c!r}\ndt = {1.01 * h_over_c!r}")
+    (tmp_path / "out").mkdir()
+    rc, out, err = cli(["simulate", write(tmp_path, text), "--out", tmp_path / "out", "--quiet"], capsys)
+    assert rc == 2
+    assert "[time] dt:" in err and "certified stable step" in err and "allow_unsafe_dt = true" in err
+    assert not (tmp_path / "out" / "summary.json").exists()
+
+
 def test_a_step_far_above_the_critical_one_is_reported_unstable(tmp_path, capsys):
     h_over_c = 1.0 * math.sqrt(7.85e-9 / 200000.0)
-    text = BAR.replace("end = 2.0e-6", f"end = {400 * h_over_c!r}\ndt = {3 * h_over_c!r}")
+    text = BAR.replace("end = 2.0e-6", f"end = {400 * h_over_c!r}\ndt = {3 * h_over_c!r}\nallow_unsafe_dt = true")
     text += "[output]\nframes = 50\nprobes = [{ x = 5.0 }]\n"
     rc, out, err = cli(["simulate", write(tmp_path, text), "--out", tmp_path / "out", "--quiet"], capsys)
     assert rc == 1, err
     s = json.loads((tmp_path / "out" / "summary.json").read_text())
-    assert s["stable"] is False and s["dt_method"] == "user"
+    assert s["stable"] is False and s["dt_method"] == "user" and s["unsafe_dt"] is True
     assert s["dt_over_certified"] == pytest.approx(3.0)
     at = s["unstable_at"]
     assert 0 < at["step"] < 133 and at["time"] == pytest.approx(at["step"] * s["dt"]) and at["element"] in range(10)
