@@ -1,0 +1,99 @@
+"""Time-step bounds of a case: the certified steps from the material's Lipschitz bound against the true
+critical step at the reference state.
+
+Prints the bound L and how it is certified, each step with its method and status (certified or
+estimate), where it is controlled, its ratio to dt_true and the number of steps to [time] end; then
+the tangent check at the reference state (certificate, symmetry, softening). --compare MODEL.pt
+adds the same for another fitted law on the same mesh (e.g. an unconstrained network against the
+spectrally normalized one): its certified step and how many more steps it costs.
+
+Example:
+  snsurrogate stability examples/cases/plate_impact.toml --json out/plate_stability.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+
+HELP = "certified time-step bounds of a case against its true critical step"
+
+
+def add_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("case", metavar="CASE.toml", help="a case file (the same as for 'simulate')")
+    p.add_argument("--json", metavar="FILE", help="also write the report as JSON")
+    p.add_argument("--compare", metavar="MODEL", help="a fitted model file to compare on the same mesh")
+    p.add_argument("--no-global", dest="use_global", action="store_false",
+                   help="skip the Lanczos estimate (large meshes)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from fem.atomic import write_text
+
+    from ..case import load_case
+    from ..simulation import build
+    from ..stability import critical_time_step
+
+    case = load_case(args.case)
+    setup = build(case)
+    solver, mat = setup.solver, setup.solver.material
+    t = case.sections["time"]
+    t_end, safety = t["end"], t.get("safety", 0.9)
+    methods = ("element", "nodal", "global", "true") if args.use_global else ("element", "nodal", "true")
+    constrained = solver.bc.constrained.cpu().numpy()
+    first = critical_time_step(setup.mesh, mat, methods=("element", "nodal"), geom=solver.geom)
+    xi = case.sections["damping"]["alpha"] * first.dt_certified / 4.0
+    report = critical_time_step(setup.mesh, mat, safety=safety, damping=xi, methods=methods, geom=solver.geom,
+                                constrained=constrained)
+    u = setup.units
+    tu, su = u["time"], u["stress"]
+    print(f"case        {case.name}: {setup.mesh.n_cells} {setup.mesh.cell_type} elements, {setup.mesh.n_nodes} nodes")
+    print(f"material    {setup.material_description}")
+    print(f"bound       L = {report.lipschitz_bound:.6g} {su} per unit strain, certified by {report.certified_by}")
+    print()
+    print(f"{'method':<9} {'status':<10} {'dt [' + tu + ']':>14} {'dt/dt_true':>11} {'steps to end':>13}  where")
+    rows = []
+    for name in ("element", "nodal", "global", "true"):
+        b = report.bounds.get(name)
+        if b is None:
+            continue
+        status = "certified" if b.certified else ("reference" if name == "true" else "estimate")
+        ratio = b.dt / report.dt_true if report.dt_true and math.isfinite(report.dt_true) else float("nan")
+        steps = report.steps(t_end, b.dt) if math.isfinite(b.dt) else 0
+        rows.append((name, status, b.dt, ratio, steps, b.where))
+        print(f"{name:<9} {status:<10} {b.dt:>14.6g} {ratio:>11.3f} {steps:>13}  {b.where}")
+    print(f"{'auto':<9} {'certified':<10} {report.dt_auto:>14.6g} "
+          f"{report.dt_auto / report.dt_true if report.dt_true else float('nan'):>11.3f} "
+          f"{report.steps(t_end, report.dt_auto):>13}  = safety {safety:g} x damping factor "
+          f"{report.damping_factor:.4g} (xi = {xi:.3g}) x {report.certified_method} step")
+    print()
+    if report.dt_global:
+        print("global is a converged Lanczos estimate of the same bound, not a certificate (Lanczos approaches "
+              "lambda_max from below)")
+    c = report.tangent
+    print(f"tangent at the reference state: max ||C_t||_2 = {c.max_norm:.6g} {su} = {c.ratio:.3f} L (certificate "
+          f"holds); symmetry defect {c.symmetry_defect:.3g}; smallest eigenvalue of its symmetric part "
+          f"{c.min_eigenvalue:.6g} {su}")
+    for note in report.notes:
+        print(f"note: {note}")
+    doc = {"case": case.name, "t_end": t_end, **report.to_dict(),
+           "steps_to_end": {r[0]: r[4] for r in rows} | {"auto": report.steps(t_end, report.dt_auto)},
+           "units": {"dt": tu, "lipschitz_bound": f"{su} per unit strain", "t_end": tu}}
+    if args.compare:
+        from .. import load
+        from ..material import as_material
+
+        other = as_material(load(args.compare), mat.density)
+        r2 = critical_time_step(setup.mesh, other, safety=safety, methods=("element", "nodal", "true"),
+                                geom=solver.geom, constrained=constrained)
+        more = report.dt_certified / r2.dt_certified
+        kind = "spectrally normalized" if other.model.constrained else "unconstrained"
+        print(f"\ncompare     {args.compare} ({kind}): L = {r2.lipschitz_bound:.6g} {su} per unit strain; certified "
+              f"step {r2.dt_certified:.6g} {tu} ({r2.steps(t_end, r2.dt_certified)} steps to end), "
+              f"{more:.3g} x the steps of this case's law; dt_true {r2.dt_true:.6g} {tu}")
+        doc["compare"] = {"model": args.compare, **r2.to_dict(), "steps_ratio": more}
+    if args.json:
+        write_text(args.json, json.dumps(doc, indent=2) + "\n")
+        print(f"wrote {args.json}")
+    return 0

@@ -1,0 +1,72 @@
+"""`snsurrogate stability CASE.toml`: the table, the JSON report and the comparison of two fitted laws."""
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import snsurrogate
+from snsurrogate.cli import main
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "cases"
+
+BAR = """
+[mesh]
+generate = "line"
+length = 100.0
+divisions = 50
+[material]
+model = "law.pt"
+density = 1.0e-9
+[[boundary]]
+type = "velocity"
+nodes = { group = "left" }
+value = [100.0]
+[time]
+end = 1.0e-3
+"""
+
+
+def test_stability_prints_every_bound_and_writes_the_json(tmp_path, capsys):
+    rc = main(["stability", str(EXAMPLES / "plate_impact.toml"), "--json", str(tmp_path / "s.json")])
+    out = capsys.readouterr().out
+    assert rc == 0
+    for word in ("element", "nodal", "global", "true", "auto", "certified", "estimate", "steps to end"):
+        assert word in out
+    doc = json.loads((tmp_path / "s.json").read_text())
+    for key in ("lipschitz_bound", "dt_element", "dt_nodal", "dt_global", "dt_true", "safety", "dt_auto"):
+        assert key in doc and doc[key] > 0, key
+    assert doc["dt_element"] <= doc["dt_true"] and doc["dt_nodal"] <= doc["dt_true"]
+    assert doc["dt_auto"] == doc["safety"] * doc["damping_factor"] * max(doc["dt_element"], doc["dt_nodal"])
+    assert doc["steps_to_end"]["auto"] == math.ceil(doc["t_end"] / doc["dt_auto"] - 1e-9)
+
+
+def test_compare_an_unconstrained_law_with_a_spectrally_normalized_one(tmp_path, capsys):
+    eps = np.linspace(-0.02, 0.02, 80)
+    sig = 1000.0 * np.tanh(eps / 0.01)
+    sn = snsurrogate.fit((eps, sig), stress_unit="MPa", epochs=200, polish_epochs=20)
+    free = snsurrogate.fit((eps, sig), stress_unit="MPa", epochs=200, polish_epochs=20, unconstrained=True)
+    sn.save(tmp_path / "law.pt")
+    free.save(tmp_path / "free.pt")
+    (tmp_path / "bar.toml").write_text(BAR)
+    rc = main(["stability", str(tmp_path / "bar.toml"), "--compare", str(tmp_path / "free.pt"),
+               "--json", str(tmp_path / "s.json")])
+    out = capsys.readouterr().out
+    assert rc == 0 and "unconstrained" in out
+    doc = json.loads((tmp_path / "s.json").read_text())
+    # bar2: the element step is exactly h sqrt(rho / L) for either law
+    h, rho = 2.0, 1.0e-9
+    assert doc["dt_element"] == pytest.approx(h * math.sqrt(rho / sn.lipschitz_bound), rel=1e-12)
+    other = doc["compare"]
+    assert other["lipschitz_bound"] == pytest.approx(free.lipschitz_bound, rel=1e-12)
+    assert other["steps_ratio"] == pytest.approx(
+        math.sqrt(free.lipschitz_bound / sn.lipschitz_bound), rel=1e-9)
+
+
+def test_stability_on_a_bad_case_is_a_located_error(tmp_path, capsys):
+    (tmp_path / "bad.toml").write_text(BAR.replace("end = 1.0e-3", "ends = 1.0e-3"))
+    rc = main(["stability", str(tmp_path / "bad.toml")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "bad.toml" in err and "did you mean 'end'" in err
