@@ -8,6 +8,8 @@ lipschitz_bound(model)    Certified upper bound of the tangent stiffness [stress
 read_curves(path, ...)    Read experimental stress-strain columns from a CSV file.
 SurrogateModel            The fitted law: callable on strain (n, d_in), ``.lipschitz_bound``, ``.tangent``.
 simulate(case, out_dir)   Run an explicit simulation from a TOML case file (or dict) with the fem solver.
+critical_time_step(mesh, material, ...)
+                          Certified (element, nodal), estimated (Lanczos) and true critical time steps.
 as_material(model, rho)   A fitted law as a material of the fem solver.
 
 Units are never assumed: stress is in the unit of the data (recorded in the model), strain is
@@ -22,10 +24,12 @@ from .material import as_material
 from .model import SurrogateModel
 from .modelfile import load, save
 from .simulation import simulate
+from .stability import CertificateError, critical_time_step
 from .training import fit
 from .version import __version__
 
 __all__ = [
+    "CertificateError",
     "DataError",
     "Dataset",
     "ModelFileError",
@@ -34,6 +38,7 @@ __all__ = [
     "TrainingError",
     "__version__",
     "as_material",
+    "critical_time_step",
     "fit",
     "lipschitz_bound",
     "lipschitz_empirical",
