@@ -71,37 +71,36 @@ class Fixed:
 
 
 @dataclass
-class Velocity:
-    """Prescribed velocity ``value * amplitude(t)`` [length/time] of ``components`` at ``nodes``."""
+class _Load:
+    """Shared fields: ``value * amplitude(t)`` on ``components`` of ``nodes``; the unit depends on the kind."""
 
     nodes: np.ndarray
     components: tuple
     value: tuple
     amplitude: Amplitude = field(default_factory=Amplitude)
+    name: str = "load"
+
+
+@dataclass
+class Velocity(_Load):
+    """Prescribed velocity ``value * amplitude(t)`` [length/time] of ``components`` at ``nodes``."""
+
     name: str = "velocity"
 
 
 @dataclass
-class NodalForce:
+class NodalForce(_Load):
     """Force ``value * amplitude(t)`` [force] on each node of ``nodes``, per component."""
 
-    nodes: np.ndarray
-    components: tuple
-    value: tuple
-    amplitude: Amplitude = field(default_factory=Amplitude)
     name: str = "force"
 
 
 @dataclass
-class Traction:
+class Traction(_Load):
     """Surface traction ``value * amplitude(t)`` [stress] on the boundary facets whose nodes all lie in
     ``nodes``; converted to nodal forces ``t * (facet measure) / (nodes per facet)`` (exact for constant
     traction on straight edges, flat triangles and parallelogram faces)."""
 
-    nodes: np.ndarray
-    components: tuple
-    value: tuple
-    amplitude: Amplitude = field(default_factory=Amplitude)
     name: str = "traction"
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 import meshio
 import numpy as np
 
-from .atomic import write_text
+from .atomic import atomic_path, write_text
 from .elements import ELEMENTS, ElementType, element_for_meshio
 from .errors import MeshError
 from .mesh import Mesh
@@ -251,21 +250,11 @@ def _atomic_meshio_write(path: str | os.PathLike[str], mesh: meshio.Mesh, file_f
     if fmt == "tetgen":
         raise MeshError(f"cannot write '{path}': tetgen output spans several files; use a single-file format")
     kwargs = {"data_format": "XML"} if fmt == "xdmf" else {}  # keep XDMF in one file (no companion .h5)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         try:
             meshio.write(tmp, mesh, file_format=fmt, **kwargs)
         except (meshio.WriteError, ImportError, KeyError, ValueError, TypeError) as err:  # format-specific refusals
             raise MeshError(f"cannot write '{path}' as {fmt}: {type(err).__name__}: {err}") from err
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def _points3(mesh: Mesh) -> np.ndarray:
