@@ -24,9 +24,13 @@ Energy accounting (every step, ``stability.md`` §5), all [energy unit = force x
   ``R = M (v_{n+1/2} - v_{n-1/2}) / dt + f_int - f_ext`` at the constrained dofs;
 - damping ``W_damp += alpha dt/2 v_{n-1/2}^T M (v_{n-1/2} + v_{n-3/2})``;
 - balance error ``|W_kin + W_int + W_damp - W_kin,0 - W_ext| / max(W_kin, |W_int|, |W_ext|, W_kin,0)``,
-  the denominator taken as its largest value so far. Above 1 % a warning is issued; a non-finite
-  value, or energy growing to ``runaway`` times the energy put in while the balance is off by more than
-  10 %, stops the run with an :class:`~fem.errors.InstabilityError`.
+  the denominator taken as its largest value so far. Above 1 % a warning is issued. A non-finite
+  value, or a kinetic or internal energy whose magnitude reaches ``runaway`` (default 1000) times the
+  energy put in (initial kinetic plus external work), stops the run with an
+  :class:`~fem.errors.InstabilityError`. Below the critical step a mode's strain energy stays below
+  ``1 / (1 - (omega dt / 2)^2)`` times its share of the input (25 at 0.98 dt_crit, 1000 at 0.9995), while
+  above it the strain energy grows exponentially even though the central-difference balance still
+  closes (checked every 10 steps on the CPU, 50 on a GPU).
 """
 
 from __future__ import annotations
@@ -210,7 +214,7 @@ class ExplicitSolver:
     # -- the time loop -------------------------------------------------------------------------
     def run(self, t_end: float, dt: float, *, writer=None, output_every: int | None = None,
             n_frames: int | None = None, progress: bool = False,
-            energy_warn: float = 0.01, runaway: float = 10.0, history_points: int = 20000,
+            energy_warn: float = 0.01, runaway: float = 1000.0, history_points: int = 20000,
             probes=None) -> Result:
         """Integrate from ``t = 0`` to ``t_end`` [time] with step ``dt`` [time].
 
@@ -316,8 +320,11 @@ class ExplicitSolver:
                                f"{100 * energy_warn:g} %; the time step may be too large")
                         messages.append(msg)
                         warnings.warn(msg, RuntimeWarning, stacklevel=2)
+                    # In a stable run |W_kin|, |W_int| <= the energy put in. Above the critical step the
+                    # central-difference balance still closes (an algebraic identity) while the strain
+                    # energy grows and the kinetic form turns negative: test the magnitudes, not the balance.
                     put_in = abs(k0) + max(we, 0.0)
-                    if put_in > 0 and err > 0.1 and max(abs(k), abs(wi)) > runaway * put_in:
+                    if put_in > 0 and max(abs(k), abs(wi)) > runaway * put_in:
                         raise self._instability(
                             f"runaway energy: {max(abs(k), abs(wi)):.6g} is "
                             f"{max(abs(k), abs(wi)) / put_in:.3g} times the energy put in", step, t, dt, rows, eps)
