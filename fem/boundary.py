@@ -147,7 +147,6 @@ class BoundaryTensors:
 def build(mesh, conditions, *, section: float, dtype, device) -> BoundaryTensors:
     """Turn a list of conditions into :class:`BoundaryTensors`; a dof constrained twice is an error."""
     dim = mesh.dim
-    owner: dict[int, str] = {}
     fixed, vel_dofs, vel_values, vel_groups, loads = [], [], [], [], []
 
     def dofs(nodes, comps):
@@ -156,14 +155,19 @@ def build(mesh, conditions, *, section: float, dtype, device) -> BoundaryTensors
             raise CaseError("a boundary condition selects no nodes")
         return (nodes[:, None] * dim + np.asarray(comps)[None, :]).reshape(-1)
 
+    claimed: list[tuple[np.ndarray, str]] = []
+
     def claim(ds, name):
-        for d in ds.tolist():
-            if d in owner:
+        """Refuse a dof that an earlier kinematic condition already constrains (vectorised check)."""
+        for earlier, other in claimed:
+            both = np.intersect1d(earlier, ds)
+            if both.size:
+                d = int(both[0])
                 raise CaseError(
                     f"boundary '{name}' constrains dof {d} (node {d // dim}, component {d % dim}) that "
-                    f"'{owner[d]}' already constrains; give each dof one kinematic condition"
+                    f"'{other}' already constrains; give each dof one kinematic condition"
                 )
-            owner[d] = name
+        claimed.append((np.unique(ds), name))
 
     for bc in conditions:
         if isinstance(bc, Fixed):

@@ -194,3 +194,15 @@ def test_geometric_matrix_is_the_stiffness_with_c_equal_identity():
     n_el, n_qp = geom.wdetJ.shape
     eye = torch.eye(6, dtype=torch.float64).expand(n_el, n_qp, 6, 6)
     assert torch.allclose(geometric_matrices(geom), stiffness_matrices(geom, eye))
+
+
+def test_a_dof_with_two_kinematic_conditions_is_refused():
+    from fem.errors import CaseError
+
+    mesh = generate.rectangle(2.0, 1.0, 2, 1, element="quad4")
+    left = mesh.select_nodes("left")
+    mat = LinearElastic(E, 0.3, RHO, mode="plane_strain")
+    with pytest.raises(CaseError, match=r"'push' constrains dof .* that 'clamp' already constrains"):
+        ExplicitSolver(mesh, mat, [Fixed(left, name="clamp"), Velocity(left[:1], ("x",), (1.0,), name="push")])
+    # different components of the same nodes are fine
+    ExplicitSolver(mesh, mat, [Fixed(left, ("x",), name="clamp"), Velocity(left, ("y",), (1.0,), name="push")])
