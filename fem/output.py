@@ -36,9 +36,20 @@ class OutputWriter:
     units
         Names of the units for the file headers: keys ``length``, ``time``, ``stress``, ``energy``
         (defaults: "length unit", "time unit", "stress unit", "force x length").
+    keep
+        Also keep every frame's element strain and stress in memory (:attr:`snapshots`), for plots.
+
+    Attributes
+    ----------
+    frames : list of (time, file name)
+        The frames written so far.
+    snapshots : list of (time, strain, stress)
+        With ``keep=True``: the time [time] and the element-averaged strain [-] and stress [stress],
+        ``(n_el, n_voigt)`` numpy arrays, of every frame.
     """
 
-    def __init__(self, out_dir: str | os.PathLike[str], mesh, units: dict[str, str] | None = None) -> None:
+    def __init__(self, out_dir: str | os.PathLike[str], mesh, units: dict[str, str] | None = None, *,
+                 keep: bool = False) -> None:
         from .io import write_frame, write_pvd  # the one module that imports meshio
 
         self._write_frame, self._write_pvd = write_frame, write_pvd
@@ -48,6 +59,8 @@ class OutputWriter:
         u = {"length": "length unit", "time": "time unit", "stress": "stress unit", "energy": "force x length"}
         self.units = {**u, **(units or {})}
         self.frames: list[tuple[float, str]] = []
+        self.keep = keep
+        self.snapshots: list[tuple[float, np.ndarray, np.ndarray]] = []
 
     def frame(self, step: int, t: float, u: torch.Tensor, v: torch.Tensor, eps: torch.Tensor, sig: torch.Tensor):
         """Write the state at ``step`` / time ``t``.
@@ -56,6 +69,8 @@ class OutputWriter:
         """
         dim = self.mesh.dim
         name = f"frames/frame_{step:08d}.vtu"
+        strain = eps.detach().mean(dim=1).cpu().numpy()
+        stress = sig.detach().mean(dim=1).cpu().numpy()
         self._write_frame(
             self.dir / name,
             self.mesh,
@@ -63,12 +78,11 @@ class OutputWriter:
                 "displacement": u.detach().view(-1, dim).cpu().numpy(),
                 "velocity": v.detach().view(-1, dim).cpu().numpy(),
             },
-            cell_data={
-                "strain": eps.detach().mean(dim=1).cpu().numpy(),
-                "stress": sig.detach().mean(dim=1).cpu().numpy(),
-            },
+            cell_data={"strain": strain, "stress": stress},
         )
         self.frames.append((float(t), name))
+        if self.keep:
+            self.snapshots.append((float(t), strain, stress))
         self._write_pvd(self.dir / "results.pvd", self.frames)
 
     def history(self, history: dict[str, np.ndarray]) -> None:

@@ -11,6 +11,7 @@ simulate(case, out_dir)   Run an explicit simulation from a TOML case file (or d
 critical_time_step(mesh, material, ...)
                           Certified (element, nodal), estimated (Lanczos) and true critical time steps.
 as_material(model, rho)   A fitted law as a material of the fem solver.
+run_demo(out, ...)        The SN-against-unconstrained demonstration (``snsurrogate demo``).
 
 Units are never assumed: stress is in the unit of the data (recorded in the model), strain is
 dimensionless (engineering, Voigt with engineering shear), so the bound is in stress unit per unit
@@ -18,6 +19,7 @@ strain.
 """
 
 from .csvdata import Dataset, read_curves
+from .demo import run_demo
 from .errors import DataError, ModelFileError, SnsurrogateError, TrainingError
 from .lipschitz import lipschitz_bound, lipschitz_empirical
 from .material import as_material
@@ -44,6 +46,7 @@ __all__ = [
     "lipschitz_empirical",
     "load",
     "read_curves",
+    "run_demo",
     "save",
     "simulate",
 ]

@@ -68,12 +68,21 @@ class SimulationResult:
         The solver's :class:`fem.Result`, or ``None`` when the run became unstable.
     instability
         The :class:`fem.errors.InstabilityError` that stopped the run, or ``None``.
+    snapshots
+        With ``simulate(..., keep_frames=True)``: ``(time, strain, stress)`` of every frame written,
+        element-averaged ``(n_el, n_voigt)`` arrays [time, -, stress] (see :class:`fem.OutputWriter`).
     """
 
     summary: dict[str, Any]
     out_dir: Path
     result: fem.Result | None = None
     instability: InstabilityError | None = None
+    snapshots: list = field(default_factory=list)
+
+    @property
+    def history(self) -> dict[str, np.ndarray]:
+        """The energy history of the run, stable or not (see :class:`fem.Result`)."""
+        return self.result.history if self.result is not None else self.instability.history
 
     @property
     def stable(self) -> bool:
@@ -325,7 +334,7 @@ def n_steps(t_end: float, dt: float) -> int:
 
 # ---------------------------------------------------------------------------------------------- the run
 def simulate(case: str | os.PathLike[str] | dict | Case, out_dir: str | os.PathLike[str], *,
-             progress: bool | None = None) -> SimulationResult:
+             progress: bool | None = None, keep_frames: bool = False) -> SimulationResult:
     """Run a case and write its outputs into ``out_dir``.
 
     Parameters
@@ -337,6 +346,8 @@ def simulate(case: str | os.PathLike[str] | dict | Case, out_dir: str | os.PathL
         Output folder: ``results.pvd``, ``frames/``, ``history.csv`` and ``summary.json``.
     progress
         Show a progress bar; default ``[output] progress``.
+    keep_frames
+        Also return the element strain and stress of every frame (``SimulationResult.snapshots``).
 
     Returns
     -------
@@ -359,7 +370,8 @@ def simulate(case: str | os.PathLike[str] | dict | Case, out_dir: str | os.PathL
     frames = None if every is not None else osec.get("frames", DEFAULT_FRAMES)
     out = Path(out_dir)
     u = setup.units
-    writer = fem.OutputWriter(out, setup.mesh, {k: u[k] for k in ("length", "time", "stress", "energy")})
+    writer = fem.OutputWriter(out, setup.mesh, {k: u[k] for k in ("length", "time", "stress", "energy")},
+                              keep=keep_frames)
     messages = setup.warnings + info.pop("warnings")
     result = instability = None
     with warnings.catch_warnings(record=True) as caught:
@@ -377,7 +389,7 @@ def simulate(case: str | os.PathLike[str] | dict | Case, out_dir: str | os.PathL
             messages.append(str(w.message))
     summary = _summary(case, setup, dt, info, result, instability, wall, messages, len(writer.frames))
     write_text(out / "summary.json", json.dumps(summary, indent=2, allow_nan=False) + "\n")
-    return SimulationResult(summary, out, result, instability)
+    return SimulationResult(summary, out, result, instability, writer.snapshots)
 
 
 def _finite(x: float | None) -> float | None:

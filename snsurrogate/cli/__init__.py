@@ -15,9 +15,9 @@ from fem.errors import FemError
 
 from ..errors import SnsurrogateError
 from ..version import __version__
-from . import fit, info, simulate, stability
+from . import demo, fit, info, simulate, stability
 
-COMMANDS = {"fit": fit, "info": info, "simulate": simulate, "stability": stability}
+COMMANDS = {"fit": fit, "info": info, "simulate": simulate, "stability": stability, "demo": demo}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,140 @@
+"""The demo (``snsurrogate demo --quick``), run once, and the numbers it reports checked against the
+mathematics they come from: certified steps, bounds re-computed from the saved models, blow-ups of
+the exact law at its nominal step, and the files it promises."""
+
+import json
+import math
+import os
+import stat
+
+import numpy as np
+import pytest
+import torch
+
+import snsurrogate
+from snsurrogate.cli import main
+from snsurrogate.demo.runs import energy_growth, strain_norm
+from snsurrogate.demo.scenarios import SCENARIOS
+
+UMASK = os.umask(0o022)
+os.umask(UMASK)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    status = main(["demo", "--out", str(out), "--quick", "--quiet"])
+    return status, out, json.loads((out / "summary.json").read_text())
+
+
+def test_demo_exit_status_and_claim(demo):
+    status, _, s = demo
+    assert status == 0
+    sn = [r for r in s["runs"] if r["kind"] == "sn" and r["step"] == "certified"]
+    assert len(sn) == s["seeds"] * len(SCENARIOS) == s["claim"]["sn_certified_runs"]
+    assert all(r["stable"] for r in sn) and s["claim"]["holds"]
+
+
+def test_time_steps_follow_the_certified_formula(demo):
+    _, _, s = demo
+    models = {(m["seed"], m["material"], m["kind"]): m for m in s["models"]}
+    for r in s["runs"]:
+        if r["step"] == "certified":
+            assert r["dt_over_certified"] == pytest.approx(0.9)
+        elif r["kind"] != "exact":  # nominal: the same formula with E0 in place of L
+            m = models[r["seed"], r["material"], r["kind"]]
+            ratio = math.sqrt(m["lipschitz_bound"] / m["nominal_stiffness"])
+            assert r["dt_over_certified"] == pytest.approx(0.9 * ratio, rel=1e-9)
+        if r["stable"]:
+            assert r["steps"] == r["steps_planned"] and r["blowup_time"] is None
+        else:
+            assert r["steps"] < r["steps_planned"] and 0 < r["blowup_time"] < r["dt"] * r["steps_planned"]
+            assert r["energy_growth"] is None or r["energy_growth"] > 100
+
+
+def test_stable_runs_create_no_energy(demo):
+    _, _, s = demo
+    for r in s["runs"]:
+        if r["stable"]:
+            assert r["energy_growth"] < 1.05, r  # the stored energy never exceeds what was put in
+
+
+def test_exact_law_blows_up_at_its_nominal_step(demo):
+    """Mechanics, not networks: the bar is loaded to |strain| ~ 0.08, where the exact tangent is 8.7x E0."""
+    _, _, s = demo
+    exact = [r for r in s["runs"] if r["kind"] == "exact"]
+    assert {(r["scenario"], r["step"]) for r in exact} == {(k, st) for k in ("bar_tension", "bar_compression")
+                                                           for st in ("nominal", "certified")}
+    for r in exact:
+        assert r["stable"] == (r["step"] == "certified")
+
+
+def test_recorded_bounds_match_the_saved_models(demo):
+    _, out, s = demo
+    for m in s["models"]:
+        model = snsurrogate.load(out / m["file"])
+        assert model.constrained == (m["kind"] == "sn")
+        assert snsurrogate.lipschitz_bound(model) == pytest.approx(m["lipschitz_bound"], rel=1e-12)
+        assert m["largest_tangent"] <= m["lipschitz_bound"] * (1 + 1e-9)
+        assert m["nominal_stiffness"] <= m["lipschitz_bound"] * (1 + 1e-9)
+        zero = torch.zeros(1, model.d_in, dtype=model.dtype)
+        e0 = torch.linalg.matrix_norm(model.tangent(zero)[0].double(), ord=2).item()
+        assert e0 == pytest.approx(m["nominal_stiffness"], rel=1e-5)
+    for r in s["runs"]:
+        if r["stable"] and r["kind"] != "exact":
+            m = next(x for x in s["models"] if (x["seed"], x["material"], x["kind"]) ==
+                     (r["seed"], r["material"], r["kind"]))
+            assert r["largest_tangent_in_run"] <= m["lipschitz_bound"] * (1 + 1e-9)
+
+
+def test_rates_count_the_runs(demo):
+    _, _, s = demo
+    for rate in s["rates"]:
+        rows = [r for r in s["runs"] if (r["scenario"], r["kind"], r["step"]) ==
+                (rate["scenario"], rate["kind"], rate["step"])]
+        assert rate["n"] == len(rows) and rate["stable"] == sum(r["stable"] for r in rows)
+
+
+def test_files_written(demo):
+    _, out, s = demo
+    report = (out / "report.md").read_text()
+    assert s["claim"]["statement"] in report
+    assert "| case | law | step | stable |" in report and "## Why" in report
+    for name in ("fits.png", "energy.png", "waves.png", "punch.png", "rates.png"):
+        data = (out / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+        assert stat.S_IMODE((out / name).stat().st_mode) == 0o666 & ~UMASK  # as open() would make it
+    for r in s["runs"]:
+        run = out / r["out"]
+        assert (run / "results.pvd").is_file() and (run / "history.csv").is_file()
+        assert json.loads((run / "summary.json").read_text())["stable"] == r["stable"]
+    assert s["units"]["dt"] == "s" and s["unit_system"]["stress"] == "MPa"
+    assert not list(out.rglob(".*.tmp"))  # no temporary file left behind
+
+
+def test_strain_norm_counts_engineering_shear_once():
+    assert strain_norm(np.array([[-0.3]]))[0] == pytest.approx(0.3)
+    eps = np.array([[0.01, -0.02, 0.04]])  # exx, eyy, gxy = 2 exy
+    assert strain_norm(eps)[0] == pytest.approx(math.sqrt(0.01**2 + 0.02**2 + 2 * 0.02**2))
+    e3 = np.array([[0.01, 0.02, 0.03, 0.04, 0.05, 0.06]])
+    tensor = np.array([[0.01, 0.03, 0.025], [0.03, 0.02, 0.02], [0.025, 0.02, 0.03]])
+    assert strain_norm(e3)[0] == pytest.approx(np.linalg.norm(tensor))
+
+
+def test_energy_growth():
+    h = {"time": np.arange(3.0), "kinetic": np.array([0.0, 1.0, 0.5]), "internal": np.array([0.0, 1.0, 1.5]),
+         "external": np.array([0.0, 2.0, 2.0])}
+    assert energy_growth(h) == pytest.approx(1.0)
+    h["internal"] = np.array([0.0, 1.0, np.inf])
+    assert energy_growth(h) == math.inf
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--seeds", "0"], "expected a positive integer"),
+    (["--hidden", "32", "x"], "expected a positive integer"),
+])
+def test_bad_arguments(tmp_path, capsys, argv, message):
+    with pytest.raises(SystemExit) as exc:
+        main(["demo", "--out", str(tmp_path), *argv])
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
