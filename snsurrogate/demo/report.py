@@ -140,6 +140,12 @@ def _range(st, fmt=".3g") -> str:
     return f"{_g(st['median'], fmt)} [{_g(st['min'], fmt)}, {_g(st['max'], fmt)}]"
 
 
+def _table(header, rows) -> list[str]:
+    """A Markdown table: the header row, the rule, one line per row of cells."""
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + \
+        ["| " + " | ".join(map(str, row)) + " |" for row in rows]
+
+
 def _rate(r) -> str:
     return f"{r['stable']}/{r['n']}"
 
@@ -168,24 +174,20 @@ def report_markdown(s: dict[str, Any]) -> str:
              + ("." if s["claim"]["holds"] else ": THE CLAIM FAILED, see the table below."),
              f"The unconstrained model was stable at its own certified step in "
              f"{s['claim']['unconstrained_certified_stable']}/{s['claim']['unconstrained_certified_runs']} runs.", ""]
-    lines += ["| case | law | step | stable | dt [s] | dt / dt_certified | steps | stored / input energy | "
-              "blow-up time [s] | wall [s] |", "|---|---|---|---|---|---|---|---|---|---|"]
-    for r in s["rates"]:
-        lines.append(f"| {SCENARIOS[r['scenario']].title} | {LAW_NAMES[r['kind']]} | {r['step']} | {_rate(r)} | "
-                     f"{_range(r['dt'])} | {_range(r['dt_over_certified'])} | {_range(r['steps'], '.0f')} | "
-                     f"{_range(r['energy_growth'])} | {_range(r['blowup_time'])} | "
-                     f"{_range(r['wall_seconds'], '.2f')} |")
+    lines += _table(("case", "law", "step", "stable", "dt [s]", "dt / dt_certified", "steps", "stored / input energy",
+                     "blow-up time [s]", "wall [s]"),
+                    [(SCENARIOS[r["scenario"]].title, LAW_NAMES[r["kind"]], r["step"], _rate(r), _range(r["dt"]),
+                      _range(r["dt_over_certified"]), _range(r["steps"], ".0f"), _range(r["energy_growth"]),
+                      _range(r["blowup_time"]), _range(r["wall_seconds"], ".2f")) for r in s["rates"]])
     lines += ["", "A run is stopped as unstable when a value becomes non-finite or the stored energy exceeds 1000 "
               "times the energy put in; *steps* is then the step where that happened.", "",
-              "## Models", "",
-              "| material | law | RMSE [MPa] | R2 | certified L [MPa] | largest tangent found [MPa] | "
-              "E0 = initial stiffness [MPa] | L / largest tangent | fit [s] |",
-              "|---|---|---|---|---|---|---|---|---|"]
-    for m in s["model_table"]:
-        lines.append(f"| {m['material']} | {LAW_NAMES[m['kind']]} | {_range(m['rmse'])} | {_range(m['r2'], '.4f')} | "
-                     f"{_range(m['lipschitz_bound'], '.4g')} | {_range(m['largest_tangent'], '.4g')} | "
-                     f"{_range(m['nominal_stiffness'], '.4g')} | {_range(m['tightness'])} | "
-                     f"{_range(m['fit_seconds'], '.2f')} |")
+              "## Models", ""]
+    lines += _table(("material", "law", "RMSE [MPa]", "R2", "certified L [MPa]", "largest tangent found [MPa]",
+                     "E0 = initial stiffness [MPa]", "L / largest tangent", "fit [s]"),
+                    [(m["material"], LAW_NAMES[m["kind"]], _range(m["rmse"]), _range(m["r2"], ".4f"),
+                      _range(m["lipschitz_bound"], ".4g"), _range(m["largest_tangent"], ".4g"),
+                      _range(m["nominal_stiffness"], ".4g"), _range(m["tightness"]), _range(m["fit_seconds"], ".2f"))
+                     for m in s["model_table"]])
     lines += ["", "*Largest tangent found*: the largest ||C_t||_2 that a dense sample of the data's strain range "
               "(and 10 % beyond) plus projected gradient ascent found; a lower estimate of the network's true "
               "Lipschitz constant, where L is the certified upper one.", "",
