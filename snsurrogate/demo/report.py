@@ -17,13 +17,12 @@ from fem.atomic import write_text
 
 from ..version import __version__
 from .scenarios import SCENARIOS
-from .settings import KIND_NAMES, MATERIALS, UNITS, Settings
+from .settings import KIND_NAMES, KINDS, MATERIALS, STEPS, UNITS, Settings
 
 UNIAXIAL = [k for k, m in MATERIALS.items() if len(m.read.get("stress", ())) == 1]
 SPIKE = 1.25  # largest tangent above 1.25 x the steepest smoothed data slope: a tangent spike
 FLAT = 0.75  # below 0.75 x: the fit misses the stiffest part of the data
 LAW_NAMES = {**KIND_NAMES, "exact": "exact law (reference)"}
-STEP_NAMES = {"nominal": "nominal", "certified": "certified"}
 RECORD_UNITS = {
     "rmse": "MPa", "lipschitz_bound": "MPa per unit strain", "largest_tangent": "MPa per unit strain",
     "nominal_stiffness": "MPa per unit strain", "steepest_data_slope": "MPa per unit strain", "r2": "-",
@@ -60,7 +59,7 @@ def summarize(results: list[dict], settings: Settings, seconds: float) -> dict[s
     runs = [{k: v for k, v in run.items() if k not in ("history", "snapshots")} for r in results for run in r["runs"]]
     model_table = []
     for mat in MATERIALS:
-        for kind in ("sn", "unconstrained"):
+        for kind in KINDS:
             rows = [m for m in models if m["material"] == mat and m["kind"] == kind]
             model_table.append({"material": mat, "kind": kind, "n": len(rows), **{
                 key: _stats(m[key] for m in rows) for key in
@@ -78,15 +77,15 @@ def summarize(results: list[dict], settings: Settings, seconds: float) -> dict[s
                                       by_seed[s, "sn"]["largest_tangent"] for s in seeds),
             "rmse": _stats(by_seed[s, "unconstrained"]["rmse"] / by_seed[s, "sn"]["rmse"] for s in seeds),
         }
-        for kind in ("sn", "unconstrained"):  # largest tangent against the steepest smoothed slope of the data
+        for kind in KINDS:  # largest tangent against the steepest smoothed slope of the data
             rel = [by_seed[s, kind]["largest_tangent"] / by_seed[s, kind]["steepest_data_slope"] for s in seeds]
             ratios[mat][f"{kind}_over_data_slope"] = _stats(rel)
             ratios[mat][f"{kind}_spikes"] = sum(r > SPIKE for r in rel)
             ratios[mat][f"{kind}_flat"] = sum(r < FLAT for r in rel)
     rates = []
     for sc in SCENARIOS:
-        for kind in ("sn", "unconstrained", "exact"):
-            for step in ("nominal", "certified"):
+        for kind in (*KINDS, "exact"):
+            for step in STEPS:
                 rows = [r for r in runs if r["scenario"] == sc and r["kind"] == kind and r["step"] == step]
                 if not rows:
                     continue
@@ -267,7 +266,7 @@ def _why(s: dict[str, Any]) -> list[str]:
     per = "; ".join(f"{k}: SN {_range(v['sn_over_data_slope'])}, unconstrained "
                     f"{_range(v['unconstrained_over_data_slope'])}" for k, v in r.items())
     spikes = {k: v["unconstrained_spikes"] for k, v in r.items() if v["unconstrained_spikes"]}
-    flat = {(k, kind): v[f"{kind}_flat"] for k, v in r.items() for kind in ("sn", "unconstrained")
+    flat = {(k, kind): v[f"{kind}_flat"] for k, v in r.items() for kind in KINDS
             if v[f"{kind}_flat"] and k in UNIAXIAL}  # the n-D slope estimate is too rough for this test
     text = ("**Tangent spikes from overfitting the noise.** Largest tangent found / steepest smoothed slope of "
             f"the data ({per}). ")

@@ -30,7 +30,7 @@ from ..model import SurrogateModel
 from ..simulation import build, choose_time_step, n_steps, simulate
 from ..training import fit
 from .scenarios import SCENARIOS, Scenario
-from .settings import KINDS, MATERIALS, Material, Settings
+from .settings import KINDS, MATERIALS, STEPS, Material, Settings
 
 SAFETY = 0.9
 
@@ -59,9 +59,9 @@ def energy_growth(history: dict[str, np.ndarray]) -> float:
     return float(stored.max() / max(put_in.max(), np.finfo(float).tiny))
 
 
-def fit_models(material: Material, seed: int, settings: Settings) -> dict[str, SurrogateModel]:
-    """The SN and the unconstrained model of ``material``: same data, architecture, seed and budget."""
-    data = read_curves(material.path, **material.read)
+def fit_models(data, seed: int, settings: Settings) -> dict[str, SurrogateModel]:
+    """The SN and the unconstrained model of a :class:`~snsurrogate.csvdata.Dataset`: same data,
+    architecture, seed and budget."""
     return {kind: fit(data, unconstrained=kind == "unconstrained", hidden=settings.hidden,
                       activation=settings.activation, epochs=settings.epochs, polish_epochs=settings.polish_epochs,
                       seed=seed, device="cpu")
@@ -123,8 +123,8 @@ def run_case(scenario: Scenario, section: dict, kind: str, step: str, steps: dic
         "energy_error": s["energy_error"], "energy_growth": energy_growth(res.history),
         "wall_seconds": s["wall_seconds"],
         "blowup_time": s["unstable_at"]["time"] if not s["stable"] else None,
-        "max_strain": size, "data_strain": data_strain, "largest_tangent_in_run": largest_tangent(law, np.concatenate(
-            [e for e in finite], axis=0)) if finite else math.nan,
+        "max_strain": size, "data_strain": data_strain,
+        "largest_tangent_in_run": largest_tangent(law, np.concatenate(finite)) if finite else math.nan,
         "out": str(out),
     }
     if keep:
@@ -149,8 +149,8 @@ def run_seed(seed: int, settings: Settings, out: str | Path, keep: bool = False)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for mat in MATERIALS.values():
-            fitted = fit_models(mat, seed, settings)
             data = read_curves(mat.path, **mat.read)
+            fitted = fit_models(data, seed, settings)
             data_strain = float(strain_norm(data.strain).max())
             laws, sections = {}, {}
             for kind, model in fitted.items():
@@ -171,7 +171,7 @@ def run_seed(seed: int, settings: Settings, out: str | Path, keep: bool = False)
             for sc in (s for s in SCENARIOS.values() if s.material == mat.key):
                 for kind, section in sections.items():
                     steps = time_steps(sc, section, settings, laws[kind])
-                    for step in ("nominal", "certified"):
+                    for step in STEPS:
                         where = out / "runs" / f"seed{seed}" / sc.key / f"{kind}_{step}"
                         rec = run_case(sc, section, kind, step, steps, settings, where, laws[kind], data_strain, keep)
                         rec["out"] = str(where.relative_to(out))
