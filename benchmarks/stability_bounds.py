@@ -38,7 +38,7 @@ import torch
 
 from fem import LinearElastic, Mesh, generate
 from fem.kinematics import geometry
-from snsurrogate.stability import critical_time_step
+from fem.stability import critical_time_step
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SCRIPT = "python benchmarks/stability_bounds.py"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .errors import CaseError
+from .errors import InputError
 
 COMPONENTS = {"x": 0, "y": 1, "z": 2}
 
@@ -31,9 +31,9 @@ class Amplitude:
         t = np.asarray(self.times, dtype=float)
         v = np.asarray(self.values, dtype=float)
         if t.ndim != 1 or t.shape != v.shape or len(t) == 0:
-            raise CaseError("amplitude: times and values must be lists of equal, non-zero length")
+            raise InputError("amplitude: times and values must be lists of equal, non-zero length", "amplitude")
         if not (np.isfinite(t).all() and np.isfinite(v).all()) or np.any(np.diff(t) <= 0):
-            raise CaseError("amplitude: times must be finite and strictly increasing, values finite")
+            raise InputError("amplitude: times must be finite and strictly increasing, values finite", "amplitude")
 
     def __call__(self, t: float) -> float:
         return float(np.interp(t, self.times, self.values))
@@ -54,10 +54,10 @@ def component_indices(components, dim: int, where: str) -> list[int]:
         k = COMPONENTS.get(c, c) if isinstance(c, str) else c
         if not isinstance(k, (int, np.integer)) or not 0 <= int(k) < dim:
             names = ", ".join(list(COMPONENTS)[:dim])
-            raise CaseError(f"{where}: unknown component {c!r}; expected one of {names} for a {dim}-D mesh")
+            raise InputError(f"{where}: unknown component {c!r}; expected one of {names} for a {dim}-D mesh", "components")
         out.append(int(k))
     if len(set(out)) != len(out):
-        raise CaseError(f"{where}: a component is listed twice: {list(components)!r}")
+        raise InputError(f"{where}: a component is listed twice: {list(components)!r}", "components")
     return out
 
 
@@ -152,7 +152,7 @@ def build(mesh, conditions, *, section: float, dtype, device) -> BoundaryTensors
     def dofs(nodes, comps):
         nodes = np.asarray(nodes, dtype=np.int64).reshape(-1)
         if nodes.size == 0:
-            raise CaseError("a boundary condition selects no nodes")
+            raise InputError("a boundary condition selects no nodes", "nodes")
         return (nodes[:, None] * dim + np.asarray(comps)[None, :]).reshape(-1)
 
     claimed: list[tuple[np.ndarray, str]] = []
@@ -163,7 +163,7 @@ def build(mesh, conditions, *, section: float, dtype, device) -> BoundaryTensors
             both = np.intersect1d(earlier, ds)
             if both.size:
                 d = int(both[0])
-                raise CaseError(
+                raise InputError(
                     f"boundary '{name}' constrains dof {d} (node {d // dim}, component {d % dim}) that "
                     f"'{other}' already constrains; give each dof one kinematic condition"
                 )
@@ -178,7 +178,7 @@ def build(mesh, conditions, *, section: float, dtype, device) -> BoundaryTensors
         elif isinstance(bc, Velocity):
             comps = component_indices(bc.components, dim, bc.name)
             if len(bc.value) != len(comps):
-                raise CaseError(f"{bc.name}: {len(comps)} components but {len(bc.value)} values")
+                raise InputError(f"{bc.name}: {len(comps)} components but {len(bc.value)} values", "value")
             ds = dofs(bc.nodes, comps)
             claim(ds, bc.name)
             start = sum(len(v) for v in vel_dofs)
@@ -188,7 +188,7 @@ def build(mesh, conditions, *, section: float, dtype, device) -> BoundaryTensors
         elif isinstance(bc, (NodalForce, Traction)):
             comps = component_indices(bc.components, dim, bc.name)
             if len(bc.value) != len(comps):
-                raise CaseError(f"{bc.name}: {len(comps)} components but {len(bc.value)} values")
+                raise InputError(f"{bc.name}: {len(comps)} components but {len(bc.value)} values", "value")
             f = np.zeros((mesh.n_nodes, dim))
             if isinstance(bc, NodalForce):
                 f[np.asarray(bc.nodes, dtype=np.int64)[:, None], comps] = bc.value
@@ -197,14 +197,14 @@ def build(mesh, conditions, *, section: float, dtype, device) -> BoundaryTensors
                 inside = np.isin(facets, np.asarray(bc.nodes)).all(axis=1)
                 facets = facets[inside]
                 if len(facets) == 0:
-                    raise CaseError(f"{bc.name}: no boundary facet has all its nodes in the selected node set")
+                    raise InputError(f"{bc.name}: no boundary facet has all its nodes in the selected node set", "nodes")
                 share = facet_measures(np.asarray(mesh.points, dtype=float), facets, section) / facets.shape[1]
                 per_node = np.zeros(mesh.n_nodes)
                 np.add.at(per_node, facets.reshape(-1), np.repeat(share, facets.shape[1]))
                 f[:, comps] = per_node[:, None] * np.asarray(bc.value, dtype=float)[None, :]
             loads.append((torch.as_tensor(f.reshape(-1), dtype=dtype, device=device), bc.amplitude))
         else:
-            raise CaseError(f"unknown boundary condition {bc!r}")
+            raise InputError(f"unknown boundary condition {bc!r}")
 
     def cat(parts, dt=torch.int64):
         if not parts:

@@ -45,7 +45,7 @@ import torch
 from tqdm.auto import tqdm
 
 from . import boundary as bnd
-from .errors import CaseError, InstabilityError
+from .errors import InputError, InstabilityError
 from .kinematics import Geometry, InternalForce, geometry
 from .mass import lumped_mass
 from .materials import Material
@@ -130,12 +130,12 @@ class ExplicitSolver:
         from .kinematics import VOIGT_SIZE
 
         if material.n_voigt != VOIGT_SIZE[mesh.dim]:
-            raise CaseError(
+            raise InputError(
                 f"material: a {mesh.dim}-D mesh needs a law with {VOIGT_SIZE[mesh.dim]} strain components, "
                 f"this one has {material.n_voigt}"
             )
         if not (math.isfinite(damping) and damping >= 0):
-            raise CaseError(f"damping must be a non-negative number, got {damping!r}")
+            raise InputError(f"damping must be a non-negative number, got {damping!r}")
         self.mesh, self.material, self.damping = mesh, material, float(damping)
         self.dtype, self.device = dtype, torch.device(device)
         self.geom: Geometry = geometry(mesh, section=section, dtype=dtype, device=self.device)
@@ -153,12 +153,12 @@ class ExplicitSolver:
                 fld = np.asarray(iv.field, dtype=float)
                 if fld.shape != (mesh.n_nodes, mesh.dim):
                     want = (mesh.n_nodes, mesh.dim)
-                    raise CaseError(f"initial velocity field must have shape {want}, got {fld.shape}")
+                    raise InputError(f"initial velocity field must have shape {want}, got {fld.shape}")
                 self.v0 = torch.as_tensor(fld.reshape(-1), dtype=dtype, device=self.device)
             else:
                 value = np.asarray(iv.value, dtype=float)
                 if value.shape != (mesh.dim,):
-                    raise CaseError(f"initial velocity: expected {mesh.dim} components, got {value.tolist()}")
+                    raise InputError(f"initial velocity: expected {mesh.dim} components, got {value.tolist()}")
                 v0 = self.v0.view(mesh.n_nodes, mesh.dim)
                 v0[torch.as_tensor(np.asarray(iv.nodes, dtype=np.int64), device=self.device)] = torch.as_tensor(
                     value, dtype=dtype, device=self.device)
@@ -225,9 +225,9 @@ class ExplicitSolver:
         :class:`~fem.errors.InstabilityError` (after writing what was computed) when the run blows up.
         """
         if not (math.isfinite(t_end) and t_end > 0):
-            raise CaseError(f"time.end must be a positive number, got {t_end!r}")
+            raise InputError(f"t_end must be a positive number, got {t_end!r}", "t_end")
         if not (math.isfinite(dt) and dt > 0):
-            raise CaseError(f"time.dt must be a positive number, got {dt!r}")
+            raise InputError(f"dt must be a positive number or 'auto', got {dt!r}", "dt")
         n_steps = max(1, int(math.ceil(t_end / dt - 1e-9)))
         if output_every is not None:
             frame_steps = set(range(output_every, n_steps + 1, output_every)) | {n_steps}
@@ -243,7 +243,7 @@ class ExplicitSolver:
         if probes is not None:
             nodes = np.asarray(probes, dtype=np.int64).reshape(-1)
             if nodes.size and (nodes.min() < 0 or nodes.max() >= self.mesh.n_nodes):
-                raise CaseError(f"probe nodes must be in 0..{self.mesh.n_nodes - 1}, got {nodes.tolist()}")
+                raise InputError(f"probe nodes must be in 0..{self.mesh.n_nodes - 1}, got {nodes.tolist()}")
             probe_dofs = torch.as_tensor((nodes[:, None] * dim + np.arange(dim)).reshape(-1), device=self.device)
             probe_names = [f"u{n}_{'xyz'[k]}" for n in nodes for k in range(dim)]
 

@@ -14,8 +14,9 @@ from .kinematics import Geometry
 
 
 def lumped_mass(geom: Geometry, density: float) -> torch.Tensor:
-    """Nodal masses ``(n_nodes,)`` [mass] for a uniform ``density`` [mass / length^3]."""
-    m_el = density * torch.einsum("eq,qa->ea", geom.wdetJ, geom.N)
+    """Nodal masses ``(n_nodes,)`` [mass] for a uniform ``density`` [mass / length^3]: the element masses
+    (:func:`element_masses`) summed at the nodes."""
+    m_el = element_masses(geom, density)
     m = torch.zeros(geom.n_nodes, dtype=m_el.dtype, device=m_el.device)
     m.index_add_(0, geom.cells.flatten(), m_el.flatten())
     return m

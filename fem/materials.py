@@ -1,15 +1,19 @@
 """The material interface of ``fem`` and the analytic laws it ships.
 
-Every law, analytic or learned, is used through the same four members (:class:`Material`):
+Every law, analytic or learned, is used through the same members (:class:`Material`):
 
+- ``n_voigt``: the number of strain (and stress) components, 1, 3 or 6 (conventions in
+  :mod:`fem.kinematics`);
 - ``stress(strain)``: batched, ``(n, n_voigt) -> (n, n_voigt)``, engineering Voigt strain [-] to
-  Voigt stress [stress unit] (conventions in :mod:`fem.kinematics`);
-- ``tangent(strain)``: ``(n, n_voigt, n_voigt)`` [stress unit]; by default by automatic
-  differentiation (:func:`autograd_tangent`, ``torch.func`` vmap + jacrev);
+  Voigt stress [stress unit];
+- ``tangent(strain)``: ``(n, n_voigt, n_voigt)`` [stress unit], the derivative of ``stress``; analytic,
+  or by automatic differentiation (:func:`autograd_tangent`, ``torch.func`` vmap + jacrev);
 - ``density``: mass density [mass unit / length^3], in units consistent with the stress
   (e.g. MPa, mm, t/mm^3, s);
-- ``lipschitz_bound``: a certified upper bound ``L >= ||C_t(eps)||_2`` [stress unit] for every strain in
-  ``certified_strain`` (``None``: every strain).
+- ``lipschitz_bound``: a certified upper bound ``L >= ||C_t(eps)||_2`` [stress unit per unit strain] for
+  every strain within ``certified_strain``;
+- ``certified_strain``: the strain size up to which ``lipschitz_bound`` holds [-] (``None``: every strain);
+- ``certified_by``: a sentence saying how the bound is certified (reports print it).
 
 The solver does not know which kind of law it has. A fitted ``snsurrogate`` model satisfies the
 protocol through the adapter in ``snsurrogate`` (``fem`` never imports ``snsurrogate``).
@@ -23,7 +27,7 @@ from typing import Protocol, runtime_checkable
 import torch
 from torch.func import jacrev, vmap
 
-from .errors import CaseError
+from .errors import InputError
 
 MODES = {"1d": 1, "plane_strain": 3, "plane_stress": 3, "3d": 6}
 """Kinematic modes and their Voigt sizes."""
@@ -36,6 +40,8 @@ class Material(Protocol):
     n_voigt: int
     density: float
     lipschitz_bound: float
+    certified_strain: float | None
+    certified_by: str
 
     def stress(self, strain: torch.Tensor) -> torch.Tensor: ...
 
@@ -54,13 +60,13 @@ def autograd_tangent(stress_fn, strain: torch.Tensor) -> torch.Tensor:
 def _positive(name: str, value: float) -> float:
     value = float(value)
     if not (math.isfinite(value) and value > 0):
-        raise CaseError(f"material: {name} must be a positive number, got {value!r}")
+        raise InputError(f"{name} must be a positive number, got {value!r}", name)
     return value
 
 
 def _mode(mode: str) -> str:
     if mode not in MODES:
-        raise CaseError(f"material: unknown mode {mode!r}; expected one of {', '.join(MODES)}")
+        raise InputError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}", "mode")
     return mode
 
 
@@ -91,12 +97,13 @@ class LinearElastic:
     """
 
     certified_strain = None
+    certified_by = "closed form of the analytic law (||C||_2 of its constant stiffness)"
 
     def __init__(self, E: float, nu: float = 0.0, density: float = 1.0, mode: str = "3d") -> None:
         self.E = _positive("E", E)
         self.nu = float(nu)
         if not -1.0 < self.nu < 0.5:
-            raise CaseError(f"material: Poisson's ratio nu must be in (-1, 0.5), got {nu!r}")
+            raise InputError(f"Poisson's ratio nu must be in (-1, 0.5), got {nu!r}", "nu")
         self.density = _positive("density", density)
         self.mode = _mode(mode)
         self.n_voigt = MODES[self.mode]
@@ -179,13 +186,14 @@ class HardeningCubic:
         self.eps_max = _positive("eps_max", eps_max)
         self.nu = float(nu)
         if not -1.0 < self.nu < 0.5:
-            raise CaseError(f"material: Poisson's ratio nu must be in (-1, 0.5), got {nu!r}")
+            raise InputError(f"Poisson's ratio nu must be in (-1, 0.5), got {nu!r}", "nu")
         self.density = _positive("density", density)
         self.mode = _mode(mode)
         if self.mode == "plane_stress":
-            raise CaseError("material: the hardening cubic law supports modes 1d, plane_strain and 3d")
+            raise InputError("the hardening cubic law supports modes 1d, plane_strain and 3d", "mode")
         self.n_voigt = MODES[self.mode]
         self.certified_strain = self.eps_max
+        self.certified_by = f"closed form of the analytic law for strains up to {self.eps_max:g}"
         lam, mu = isotropic_moduli(self.E, self.nu)
         self.K, self.mu, self.beta = lam + 2 * mu / 3, mu, 1.0 / self.eps_h**2
         if self.mode == "1d":

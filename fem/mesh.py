@@ -1,6 +1,6 @@
 """The internal mesh: one element type, node coordinates, connectivity and named node / cell groups.
 
-Coordinates are in the user's length unit; ``fem`` never assumes SI. Only :mod:`fem.io` converts from and
+Coordinates are in the user's length unit; ``fem`` never assumes SI. Only :mod:`fem.meshfiles` converts from and
 to file formats.
 """
 

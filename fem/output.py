@@ -50,7 +50,7 @@ class OutputWriter:
 
     def __init__(self, out_dir: str | os.PathLike[str], mesh, units: dict[str, str] | None = None, *,
                  keep: bool = False) -> None:
-        from .io import write_frame, write_pvd  # the one module that imports meshio
+        from .meshfiles import write_frame, write_pvd  # the one module that imports meshio
 
         self._write_frame, self._write_pvd = write_frame, write_pvd
         self.dir = Path(out_dir)

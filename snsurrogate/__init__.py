@@ -18,19 +18,22 @@ dimensionless (engineering, Voigt with engineering shear), so the bound is in st
 strain.
 """
 
+from fem.errors import CertificateError
+from fem.stability import critical_time_step
+
 from .csvdata import Dataset, read_curves
 from .demo import run_demo
-from .errors import DataError, ModelFileError, SnsurrogateError, TrainingError
+from .errors import CaseFileError, DataError, ModelFileError, SnsurrogateError, TrainingError
 from .lipschitz import lipschitz_bound, lipschitz_empirical
 from .material import as_material
 from .model import SurrogateModel
 from .modelfile import load, save
 from .simulation import simulate
-from .stability import CertificateError, critical_time_step
 from .training import fit
 from .version import __version__
 
 __all__ = [
+    "CaseFileError",
     "CertificateError",
     "DataError",
     "Dataset",

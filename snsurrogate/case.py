@@ -12,7 +12,7 @@ outputs. Relative ``file`` and ``model`` paths are taken from the case file's fo
 
 Errors
 ------
-Every problem is a :class:`fem.errors.CaseError` whose message starts with the case file and names
+Every problem is a :class:`snsurrogate.errors.CaseFileError` whose message starts with the case file and names
 the section and key, for example::
 
     bar.toml: [mesh] divisions: expected a positive integer or a list of positive integers [nx, ny(, nz)], got -3
@@ -36,7 +36,7 @@ Reference (generated from :data:`SCHEMA`)
         energy = string, default '<force> x <length>': energy unit (= force x length)
     [mesh] (required): the mesh: generated, or read from a file
         generate = 'line' | 'rectangle' | 'box': structured mesh
-        file = string: mesh file read by fem.io (Gmsh .msh, .vtu, ...), relative to the case file
+        file = string: mesh file read by fem.meshfiles (Gmsh .msh, .vtu, ...), relative to the case file
         length = positive number [length]: bar length
         size = [lx, ly(, lz)] [length]: side lengths
         divisions = integer or [nx, ny(, nz)]: number of elements along the bar or each side
@@ -175,7 +175,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fem.errors import CaseError
+from .errors import CaseFileError
 
 try:  # Python >= 3.11
     import tomllib
@@ -461,7 +461,7 @@ SCHEMA: tuple[Section, ...] = (
             )),
     Section("mesh", "the mesh: generated, or read from a file", (
         Key("generate", "string", "structured mesh", choices=("line", "rectangle", "box")),
-        Key("file", "string", "mesh file read by fem.io (Gmsh .msh, .vtu, ...), relative to the case file"),
+        Key("file", "string", "mesh file read by fem.meshfiles (Gmsh .msh, .vtu, ...), relative to the case file"),
         Key("length", "positive number", "bar length", "length"),
         Key("size", "[lx, ly(, lz)]", "side lengths", "length"),
         Key("divisions", "integer or [nx, ny(, nz)]", "number of elements along the bar or each side"),
@@ -591,9 +591,9 @@ class Case:
     base_dir: Path
     sections: dict[str, Any] = field(default_factory=dict)
 
-    def error(self, where: str, message: str) -> CaseError:
-        """``CaseError("<name>: <where>: <message>")``."""
-        return CaseError(f"{self.name}: {where}: {message}")
+    def error(self, where: str, message: str) -> CaseFileError:
+        """``CaseFileError("<name>: <where>: <message>")``."""
+        return CaseFileError(message, self.name, where)
 
     def resolve(self, relative: str) -> Path:
         """A path of the case (mesh or model file) relative to :attr:`base_dir`."""
@@ -610,7 +610,7 @@ def load_case(source: str | os.PathLike[str] | dict | Case, *, base_dir: str | o
     """Read and validate a case: a TOML file path, a dict of the same structure, or a :class:`Case`.
 
     ``base_dir`` (default: the file's folder, or the working directory for a dict) resolves relative
-    mesh and model paths. Raises :class:`fem.errors.CaseError` naming the file and the key.
+    mesh and model paths. Raises :class:`snsurrogate.errors.CaseFileError` naming the file and the key.
     """
     if isinstance(source, Case):
         return source
@@ -625,11 +625,11 @@ def load_case(source: str | os.PathLike[str] | dict | Case, *, base_dir: str | o
 
 
 def read_toml(path: Path) -> dict:
-    """Parse a TOML file; a syntax error becomes ``CaseError("<file>: line L, column C: TOML syntax error: ...")``."""
+    """Parse a TOML file; a syntax error becomes ``CaseFileError("<file>: line L, column C: TOML syntax error: ...")``."""
     if tomllib is None:  # pragma: no cover
-        raise CaseError(f"{path}: reading case files needs Python >= 3.11 (tomllib) or the tomli package")
+        raise CaseFileError("reading case files needs Python >= 3.11 (tomllib) or the tomli package", str(path))
     if not path.is_file():
-        raise CaseError(f"{path}: no such case file" if not path.exists() else f"{path}: not a file")
+        raise CaseFileError("no such case file" if not path.exists() else "not a file", str(path))
     try:
         with open(path, "rb") as fh:
             return tomllib.load(fh)
@@ -641,11 +641,11 @@ def read_toml(path: Path) -> dict:
         m_end = re.search(r"\s*\(at end of document\)", text)
         if m_end:
             where, text = "end of file: ", text[: m_end.start()]
-        raise CaseError(f"{path}: {where}TOML syntax error: {text}") from None
+        raise CaseFileError(f"{where}TOML syntax error: {text}", str(path)) from None
     except UnicodeDecodeError as exc:
-        raise CaseError(f"{path}: not UTF-8 text (byte {exc.start}); save the case file as UTF-8") from None
+        raise CaseFileError(f"not UTF-8 text (byte {exc.start}); save the case file as UTF-8", str(path)) from None
     except OSError as exc:
-        raise CaseError(f"{path}: cannot read the case file: {exc.strerror or exc}") from None
+        raise CaseFileError(f"cannot read the case file: {exc.strerror or exc}", str(path)) from None
 
 
 def validate(raw: dict, case: Case) -> dict[str, Any]:

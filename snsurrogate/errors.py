@@ -60,3 +60,28 @@ class ModelFileError(SnsurrogateError):
 
 class TrainingError(SnsurrogateError):
     """Training could not produce a usable model (diverged before any finite loss, bad options)."""
+
+
+class CaseFileError(SnsurrogateError, ValueError):
+    """A case file (or case dict) with a wrong, missing or inconsistent value.
+
+    The message reads ``<file>: <where>: <what is wrong>``, where ``where`` names the section and key
+    (``[time] dt``, ``[[boundary]] #2 (clamp) nodes``); a problem of the whole file has no ``where``.
+
+    Parameters
+    ----------
+    message
+        What is wrong and what was expected.
+    file
+        How the case is named: its path as given, or ``"<case>"`` for a dict.
+    where
+        Section and key, as the message shows them, or ``None``.
+    """
+
+    def __init__(self, message: str, file: str | None = None, where: str | None = None) -> None:
+        self.message, self.file, self.where = message, file, where
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        parts = [p for p in (self.file, self.where) if p]
+        return ": ".join([*parts, self.message])

@@ -1,9 +1,9 @@
 """A fitted law as a material of the ``fem`` solver: :func:`as_material`.
 
 ``fem`` never imports ``snsurrogate``; this adapter gives a :class:`~snsurrogate.model.SurrogateModel`
-the four members of the ``fem`` material protocol (:class:`fem.materials.Material`): ``stress``,
-``tangent``, ``density`` and ``lipschitz_bound`` (certified for every strain, so ``certified_strain``
-is ``None``). The network is copied once to the solver's dtype and device; a float32 model evaluated in
+the members of the ``fem`` material protocol (:class:`fem.materials.Material`): ``n_voigt``, ``stress``,
+``tangent``, ``density``, ``lipschitz_bound`` (certified for every strain, so ``certified_strain`` is
+``None``) and ``certified_by``. The network is copied once to the solver's dtype and device; a float32 model evaluated in
 float64 is the same function (its weights are exactly representable), so its bound is unchanged.
 """
 
@@ -37,6 +37,7 @@ class NeuralMaterial:
     """
 
     certified_strain = None
+    certified_by = "exact spectral norms of the network weights"
 
     def __init__(self, model: SurrogateModel, density: float, *, dtype=torch.float64, device="cpu") -> None:
         if model.d_in != model.d_out:

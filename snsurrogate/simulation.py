@@ -25,12 +25,12 @@ import numpy as np
 
 import fem
 from fem.atomic import write_text
-from fem.errors import CaseError, InstabilityError, MeshError
+from fem.errors import InputError, InstabilityError, MeshError
 from fem.kinematics import VOIGT_SIZE
 from fem.materials import MODES
 
 from .case import AXES, Case, load_case
-from .errors import SnsurrogateError
+from .errors import CaseFileError, SnsurrogateError
 
 DEFAULT_MODE = {1: "1d", 2: "plane_strain", 3: "3d"}
 DEFAULT_FRAMES = 20
@@ -98,8 +98,8 @@ def _where(case: Case, where: str):
     """Re-raise a ``fem`` input error (or a model-file error) with the case name and the key in front."""
     try:
         yield
-    except (CaseError, MeshError, SnsurrogateError) as exc:
-        if isinstance(exc, CaseError) and str(exc).startswith(f"{case.name}: "):
+    except (InputError, MeshError, SnsurrogateError) as exc:
+        if isinstance(exc, CaseFileError) and exc.file is not None:
             raise
         text = str(exc)
         for prefix in ("select_nodes: ", "material: "):
@@ -115,7 +115,7 @@ def build_mesh(case: Case) -> tuple[fem.Mesh, list[str]]:
         path = case.resolve(m["file"])
         if not path.is_file():
             raise case.error("[mesh] file", f"no such mesh file '{path}'")
-        from fem.io import read_mesh_with_warnings
+        from fem.meshfiles import read_mesh_with_warnings
 
         with _where(case, "[mesh] file"):
             return read_mesh_with_warnings(path)
@@ -283,53 +283,25 @@ def build(case: Case, *, dtype=None, device: str = "cpu") -> Setup:
 # ---------------------------------------------------------------------------------------------- time step
 def choose_time_step(solver: fem.ExplicitSolver, time_section: dict, alpha: float = 0.0,
                      where: str = "[time]") -> tuple[float, dict[str, Any]]:
-    """``(dt, info)`` for the ``[time]`` table, from :func:`snsurrogate.stability.critical_time_step`.
-
-    ``dt = "auto"`` is ``safety x (sqrt(1 + xi^2) - xi) x dt_certified``, the certified step being the
-    larger of the element and nodal (Gershgorin) bounds and ``xi = alpha dt_certified / 4`` the
-    fraction of critical damping that mass-proportional damping ``alpha`` gives the highest
-    certified frequency ``2 / dt_certified`` (conservative: the step shrinks as that frequency grows).
-    A user ``dt`` above the certified step is refused unless ``allow_unsafe_dt = true``, which warns
-    and is recorded (``unsafe_dt``).
-    """
-    from .stability import critical_time_step
-
-    mat = solver.material
-    safety = time_section.get("safety", 0.9)
-    report = critical_time_step(solver.mesh, mat, safety=safety, methods=("element", "nodal"), geom=solver.geom)
-    xi = alpha * report.dt_certified / 4.0
-    report = critical_time_step(solver.mesh, mat, safety=safety, damping=xi, methods=("element", "nodal"),
-                                geom=solver.geom) if alpha else report
-    certified = report.dt_certified
-    best = report.bounds[report.certified_method]
+    """``(dt, info)`` for the ``[time]`` table, from :func:`fem.stability.choose_time_step`."""
+    try:
+        step = fem.choose_time_step(solver.mesh, solver.material, dt=time_section.get("dt", "auto"),
+                                    safety=time_section.get("safety", 0.9), alpha=alpha,
+                                    allow_unsafe=time_section.get("allow_unsafe_dt", False), geom=solver.geom)
+    except InputError as exc:
+        raise CaseFileError(f"{exc} (allow_unsafe_dt = true in [time])", None, f"{where} dt") from None
+    report = step.report
     info: dict[str, Any] = {
-        "dt_certified": certified, "certified_method": report.certified_method, "controlling": best.where,
-        "dt_element": report.dt_element, "dt_nodal": report.dt_nodal, "safety": safety,
-        "damping_ratio": xi, "damping_factor": report.damping_factor, "lipschitz_bound": float(mat.lipschitz_bound),
-        "unsafe_dt": False, "warnings": [],
+        "dt_certified": step.dt_certified, "certified_method": report.certified_method,
+        "controlling": step.controlling, "dt_element": report.dt_element, "dt_nodal": report.dt_nodal,
+        "safety": report.safety, "damping_ratio": step.damping_ratio, "damping_factor": report.damping_factor,
+        "lipschitz_bound": report.lipschitz_bound, "unsafe_dt": step.unsafe, "warnings": list(step.warnings),
+        "dt_method": step.method,
     }
-    if time_section.get("dt", "auto") == "auto":
-        damp = f" x damping factor {report.damping_factor:.4g}" if alpha else ""
-        info["dt_method"] = f"auto: {safety:g}{damp} x certified {report.certified_method} step"
-        return report.dt_auto, info
-    dt = float(time_section["dt"])
-    info["dt_method"] = "user"
-    limit = report.damping_factor * certified
-    if dt > limit:
-        msg = (f"dt = {dt:.6g} is {dt / limit:.3g} times the certified stable step {limit:.6g} "
-               f"({report.certified_method} bound, {best.where})")
-        if not time_section.get("allow_unsafe_dt", False):
-            raise fem.errors.CaseError(
-                f"{where} dt: {msg}: the run is not guaranteed stable. Use dt = 'auto', a smaller dt, or "
-                "allow_unsafe_dt = true to run it anyway (not recommended)")
-        info["unsafe_dt"] = True
-        info["warnings"].append(msg + "; running anyway because allow_unsafe_dt = true")
-    return dt, info
+    return step.dt, info
 
 
-def n_steps(t_end: float, dt: float) -> int:
-    """Number of steps the solver takes to reach ``t_end`` (the same rule as :meth:`fem.ExplicitSolver.run`)."""
-    return max(1, int(math.ceil(t_end / dt - 1e-9)))
+n_steps = fem.n_steps
 
 
 # ---------------------------------------------------------------------------------------------- the run
@@ -356,7 +328,7 @@ def simulate(case: str | os.PathLike[str] | dict | Case, out_dir: str | os.PathL
 
     Raises
     ------
-    fem.errors.CaseError
+    snsurrogate.errors.CaseFileError
         Any problem with the case (message ``<file>: <section> <key>: <what is wrong>``).
     """
     case = load_case(case)
@@ -364,8 +336,8 @@ def simulate(case: str | os.PathLike[str] | dict | Case, out_dir: str | os.PathL
     tsec, osec = case.sections["time"], case.sections["output"]
     try:
         dt, info = choose_time_step(setup.solver, tsec, case.sections["damping"]["alpha"])
-    except fem.errors.CaseError as exc:
-        raise fem.errors.CaseError(f"{case.name}: {exc}") from None
+    except CaseFileError as exc:
+        raise CaseFileError(exc.message, case.name, exc.where) from None
     every = osec.get("every")
     frames = None if every is not None else osec.get("frames", DEFAULT_FRAMES)
     out = Path(out_dir)

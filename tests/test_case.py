@@ -13,7 +13,7 @@ import pytest
 
 import snsurrogate
 from fem import generate
-from fem.errors import CaseError
+from snsurrogate.errors import CaseFileError as CaseError
 from snsurrogate import case as case_module
 from snsurrogate.case import load_case, schema_reference
 from snsurrogate.cli import main
@@ -140,7 +140,7 @@ def test_auto_dt_is_safety_times_h_sqrt_rho_over_E_for_a_uniform_bar(safety, tmp
 
 
 def test_a_mesh_file_relative_to_the_case_file(tmp_path):
-    from fem.io import write_mesh
+    from fem.meshfiles import write_mesh
 
     (tmp_path / "part").mkdir()
     write_mesh(tmp_path / "part" / "plate.vtu", generate.rectangle(2.0, 1.0, 4, 2, element="tri3"))

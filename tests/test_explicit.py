@@ -197,7 +197,7 @@ def test_geometric_matrix_is_the_stiffness_with_c_equal_identity():
 
 
 def test_a_dof_with_two_kinematic_conditions_is_refused():
-    from fem.errors import CaseError
+    from fem.errors import InputError as CaseError
 
     mesh = generate.rectangle(2.0, 1.0, 2, 1, element="quad4")
     left = mesh.select_nodes("left")

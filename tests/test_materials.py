@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from fem import HardeningCubic, LinearElastic, Material, autograd_tangent
-from fem.errors import CaseError
+from fem.errors import InputError
 from fem.materials import isotropic_moduli
 
 E, NU = 1000.0, 0.3
@@ -74,5 +74,6 @@ def test_cubic_isotropic_law_is_the_data_generators_law_and_is_certified(mode, n
 ])
 def test_bad_material_parameters_are_rejected(kwargs, message):
     args = dict(E=E, nu=NU, density=1.0, mode="3d") | kwargs
-    with pytest.raises(CaseError, match=message):
+    with pytest.raises(InputError, match=message) as info:
         LinearElastic(**args)
+    assert info.value.parameter == next(iter(kwargs))  # the argument is named, for callers that map it to a key

@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..case import load_case
     from ..simulation import build
-    from ..stability import critical_time_step
+    from fem.stability import critical_time_step, damping_ratio
 
     case = load_case(args.case)
     setup = build(case)
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     methods = ("element", "nodal", "global", "true") if args.use_global else ("element", "nodal", "true")
     constrained = solver.bc.constrained.cpu().numpy()
     first = critical_time_step(setup.mesh, mat, methods=("element", "nodal"), geom=solver.geom)
-    xi = case.sections["damping"]["alpha"] * first.dt_certified / 4.0
+    xi = damping_ratio(case.sections["damping"]["alpha"], first.dt_certified)
     report = critical_time_step(setup.mesh, mat, safety=safety, damping=xi, methods=methods, geom=solver.geom,
                                 constrained=constrained)
     u = setup.units

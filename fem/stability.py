@@ -42,15 +42,10 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 import torch
 
-from fem.element_matrices import assemble, chunks, geometric_matrices, stiffness_matrices, sub_geometry
-from fem.errors import FemError
-from fem.kinematics import Geometry, strain
-from fem.mass import lumped_mass
-from fem.timestep import element_eigenvalues
-
-
-class CertificateError(FemError):
-    """The material's tangent exceeds its certified Lipschitz bound at some integration point."""
+from .element_matrices import assemble, chunks, geometric_matrices, stiffness_matrices, sub_geometry
+from .errors import CertificateError, InputError
+from .kinematics import Geometry, geometry, strain
+from .mass import element_masses, lumped_mass
 
 
 @dataclass
@@ -143,7 +138,8 @@ class StabilityReport:
         return self.safety * self.damping_factor * self.dt_certified
 
     def steps(self, t_end: float, dt: float) -> int:
-        return int(math.ceil(t_end / dt - 1e-9))
+        """Number of steps of ``dt`` to reach ``t_end`` (:func:`n_steps`)."""
+        return n_steps(t_end, dt)
 
     def to_dict(self) -> dict:
         out = {
@@ -168,15 +164,42 @@ class StabilityReport:
         return out
 
 
+def n_steps(t_end: float, dt: float) -> int:
+    """Number of steps of size ``dt`` [time] the solver takes to reach ``t_end`` [time]: ``ceil(t_end / dt)``
+    (at least 1; a last step that overshoots ``t_end`` by less than ``1e-9 dt`` is not taken)."""
+    return max(1, int(math.ceil(t_end / dt - 1e-9)))
+
+
+def damping_ratio(alpha: float, dt_certified: float) -> float:
+    """``xi = alpha dt / 4``: the fraction of critical damping that mass-proportional damping ``alpha``
+    [1/time] gives the highest certified frequency ``omega = 2 / dt_certified`` (``xi = alpha / (2 omega)``)."""
+    return float(alpha) * float(dt_certified) / 4.0
+
+
 def damping_factor(xi: float) -> float:
     """``sqrt(1 + xi^2) - xi``: the reduction of the stable step by a fraction ``xi`` of critical damping."""
     if not (math.isfinite(xi) and xi >= 0):
-        raise ValueError(f"the damping ratio must be a non-negative number, got {xi!r}")
+        raise InputError(f"the damping ratio must be a non-negative number, got {xi!r}", "damping")
     return math.sqrt(1 + xi * xi) - xi
 
 
 def _mass_dofs(geom: Geometry, density: float) -> np.ndarray:
     return lumped_mass(geom, density).repeat_interleave(geom.dim).cpu().numpy()
+
+
+def element_eigenvalues(geom: Geometry, chunk: int = 65536) -> torch.Tensor:
+    """``g_e`` for unit density, ``(n_el,)`` [1/length^2]: batched ``eigvalsh`` of ``M_e^{-1/2} G_e M_e^{-1/2}``.
+
+    ``G_e`` is the element geometric matrix and ``M_e`` the element's own lumped masses per unit density;
+    for a bar element of length ``h``, ``g_e = 4 / h^2``, so the element step is exactly ``h sqrt(rho / L)``.
+    """
+    out = torch.empty(geom.cells.shape[0], dtype=geom.wdetJ.dtype, device=geom.wdetJ.device)
+    for sel in chunks(geom.cells.shape[0], chunk):
+        sub = sub_geometry(geom, sel)
+        G = geometric_matrices(sub)
+        s = element_masses(sub, 1.0).repeat_interleave(geom.dim, dim=1).rsqrt()  # (e, n_dof_el)
+        out[sel] = torch.linalg.eigvalsh(G * s[:, :, None] * s[:, None, :])[:, -1]
+    return out
 
 
 def element_bound(geom: Geometry, density: float, lipschitz: float) -> Bound:
@@ -283,16 +306,15 @@ def critical_time_step(mesh, material, *, safety: float = 0.9, damping: float = 
         eigenproblems. The certified bounds ignore them (constraints only lower ``omega_max``).
     """
     if not 0 < safety <= 1:
-        raise ValueError(f"safety must be in (0, 1], got {safety!r}")
+        raise InputError(f"safety must be in (0, 1], got {safety!r}", "safety")
     L = float(material.lipschitz_bound)
     if not (math.isfinite(L) and L > 0):
-        raise ValueError(f"the material's lipschitz_bound must be positive and finite, got {L!r}")
+        raise InputError(f"the material's lipschitz_bound must be positive and finite, got {L!r}", "material")
     unknown = set(methods) - {"element", "nodal", "global", "true"}
     if unknown or not ({"element", "nodal"} & set(methods)):
-        raise ValueError(f"methods must include element or nodal, from element, nodal, global, true; got {methods!r}")
+        raise InputError(f"methods must include element or nodal, from element, nodal, global, true; got {methods!r}",
+                         "methods")
     if geom is None:
-        from fem.kinematics import geometry
-
         geom = geometry(mesh, section=section)
     rho = float(material.density)
     mass = _mass_dofs(geom, rho)
@@ -326,9 +348,84 @@ def critical_time_step(mesh, material, *, safety: float = 0.9, damping: float = 
         if check.softening:
             notes.append(f"the tangent is softening (smallest eigenvalue of its symmetric part "
                          f"{check.min_eigenvalue:.6g}): such modes grow at any time step")
-    certified_by = getattr(material, "certified_by", None) or (
-        "exact spectral norms of the network weights" if hasattr(material, "network") else
-        "closed form of the analytic law" + (f" for strains up to {material.certified_strain}"
-                                             if getattr(material, "certified_strain", None) else ""))
-    return StabilityReport(L, certified_by, bounds, safety, float(damping), damping_factor(float(damping)), check,
-                           notes)
+    return StabilityReport(L, str(material.certified_by), bounds, safety, float(damping),
+                           damping_factor(float(damping)), check, notes)
+
+
+@dataclass
+class TimeStep:
+    """The step a run takes and why: what :func:`choose_time_step` returns.
+
+    Attributes
+    ----------
+    dt
+        The step [time].
+    method
+        How it was chosen: ``"auto: 0.9 x certified element step"`` or ``"user"``.
+    report
+        The certified bounds (element and nodal) it was checked against, with the damping factor.
+    damping_ratio
+        ``xi = alpha dt_certified / 4``: the fraction of critical damping that mass-proportional damping
+        ``alpha`` [1/time] gives the highest certified frequency ``2 / dt_certified`` [-].
+    unsafe
+        True for a user ``dt`` above the certified step that was allowed to run (``allow_unsafe``).
+    warnings
+        What the caller should tell the user.
+    """
+
+    dt: float
+    method: str
+    report: StabilityReport
+    damping_ratio: float
+    unsafe: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def dt_certified(self) -> float:
+        """The certified stable step [time], before safety and damping factors."""
+        return self.report.dt_certified
+
+    @property
+    def controlling(self) -> str:
+        """Where the certified step is controlled (``"element 12"``, ``"node 3"``)."""
+        return self.report.bounds[self.report.certified_method].where
+
+
+def choose_time_step(mesh, material, *, dt: float | str = "auto", safety: float = 0.9, alpha: float = 0.0,
+                     allow_unsafe: bool = False, geom: Geometry | None = None, section: float = 1.0) -> TimeStep:
+    """The time step of a run: ``dt = "auto"`` or a user value checked against the certified step.
+
+    ``"auto"`` is ``safety x (sqrt(1 + xi^2) - xi) x dt_certified``, the certified step being the larger of
+    the element and nodal (Gershgorin) bounds and ``xi = alpha dt_certified / 4`` the fraction of critical
+    damping that mass-proportional damping ``alpha`` [1/time] gives the highest certified frequency
+    ``2 / dt_certified`` (conservative: the step shrinks as that frequency grows). A user ``dt`` [time]
+    above ``damping factor x dt_certified`` raises :class:`~fem.errors.InputError` (parameter ``dt``)
+    unless ``allow_unsafe``, which records ``unsafe`` and a warning.
+    """
+    if geom is None:
+        geom = geometry(mesh, section=section)
+    methods = ("element", "nodal")
+    report = critical_time_step(mesh, material, safety=safety, methods=methods, geom=geom)
+    xi = damping_ratio(alpha, report.dt_certified)
+    if xi:
+        report = critical_time_step(mesh, material, safety=safety, damping=xi, methods=methods, geom=geom)
+    if isinstance(dt, str):
+        if dt != "auto":
+            raise InputError(f"dt must be a positive number or 'auto', got {dt!r}", "dt")
+        damp = f" x damping factor {report.damping_factor:.4g}" if xi else ""
+        return TimeStep(report.dt_auto, f"auto: {safety:g}{damp} x certified {report.certified_method} step",
+                        report, xi)
+    dt = float(dt)
+    if not (math.isfinite(dt) and dt > 0):
+        raise InputError(f"dt must be a positive number or 'auto', got {dt!r}", "dt")
+    chosen = TimeStep(dt, "user", report, xi)
+    limit = report.damping_factor * report.dt_certified
+    if dt > limit:
+        msg = (f"dt = {dt:.6g} is {dt / limit:.3g} times the certified stable step {limit:.6g} "
+               f"({report.certified_method} bound, {chosen.controlling})")
+        if not allow_unsafe:
+            raise InputError(f"{msg}: the run is not guaranteed stable. Use dt = 'auto', a smaller dt, or "
+                             "allow the unsafe step to run it anyway (not recommended)", "dt")
+        chosen.unsafe = True
+        chosen.warnings.append(msg + "; running anyway because the unsafe step was allowed")
+    return chosen

@@ -1,4 +1,4 @@
-"""fem.io: reading Gmsh / meshio files into a Mesh, writing VTU frames, PVD collections and meshes atomically."""
+"""fem.meshfiles: reading Gmsh / meshio files into a Mesh, writing VTU frames, PVD collections and meshes atomically."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import torch
 
-import fem.io as fio
+import fem.meshfiles as fio
 from fem import generate
 from fem.errors import MeshError
-from fem.io import read_mesh, read_mesh_with_warnings, write_frame, write_mesh, write_pvd
+from fem.meshfiles import read_mesh, read_mesh_with_warnings, write_frame, write_mesh, write_pvd
 
 # A unit square of two quads (Gmsh 2.2 ASCII). Node 4 is a geometry point that no element uses; physical tag 1
 # exists in dimension 0 ("corner") and dimension 1 ("left").
@@ -322,8 +322,8 @@ def test_write_mesh_errors(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_only_fem_io_imports_meshio():
+def test_only_fem_meshfiles_imports_meshio():
     root = Path(fio.__file__).parent
     offenders = [p.name for p in root.glob("*.py")
-                 if p.name != "io.py" and re.search(r"^\s*(import|from)\s+meshio\b", p.read_text(), re.M)]
+                 if p.name != "meshfiles.py" and re.search(r"^\s*(import|from)\s+meshio\b", p.read_text(), re.M)]
     assert offenders == []
