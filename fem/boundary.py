@@ -54,7 +54,8 @@ def component_indices(components, dim: int, where: str) -> list[int]:
         k = COMPONENTS.get(c, c) if isinstance(c, str) else c
         if not isinstance(k, (int, np.integer)) or not 0 <= int(k) < dim:
             names = ", ".join(list(COMPONENTS)[:dim])
-            raise InputError(f"{where}: unknown component {c!r}; expected one of {names} for a {dim}-D mesh", "components")
+            raise InputError(f"{where}: unknown component {c!r}; expected one of {names} for a {dim}-D mesh",
+                             "components")
         out.append(int(k))
     if len(set(out)) != len(out):
         raise InputError(f"{where}: a component is listed twice: {list(components)!r}", "components")
@@ -197,7 +198,8 @@ def build(mesh, conditions, *, section: float, dtype, device) -> BoundaryTensors
                 inside = np.isin(facets, np.asarray(bc.nodes)).all(axis=1)
                 facets = facets[inside]
                 if len(facets) == 0:
-                    raise InputError(f"{bc.name}: no boundary facet has all its nodes in the selected node set", "nodes")
+                    raise InputError(f"{bc.name}: no boundary facet has all its nodes in the selected node set",
+                                     "nodes")
                 share = facet_measures(np.asarray(mesh.points, dtype=float), facets, section) / facets.shape[1]
                 per_node = np.zeros(mesh.n_nodes)
                 np.add.at(per_node, facets.reshape(-1), np.repeat(share, facets.shape[1]))

@@ -625,7 +625,7 @@ def load_case(source: str | os.PathLike[str] | dict | Case, *, base_dir: str | o
 
 
 def read_toml(path: Path) -> dict:
-    """Parse a TOML file; a syntax error becomes ``CaseFileError("<file>: line L, column C: TOML syntax error: ...")``."""
+    """Parse a TOML file; a syntax error becomes ``CaseFileError("<file>: line L, column C: TOML syntax error")``."""
     if tomllib is None:  # pragma: no cover
         raise CaseFileError("reading case files needs Python >= 3.11 (tomllib) or the tomli package", str(path))
     if not path.is_file():

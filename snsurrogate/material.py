@@ -3,8 +3,8 @@
 ``fem`` never imports ``snsurrogate``; this adapter gives a :class:`~snsurrogate.model.SurrogateModel`
 the members of the ``fem`` material protocol (:class:`fem.materials.Material`): ``n_voigt``, ``stress``,
 ``tangent``, ``density``, ``lipschitz_bound`` (certified for every strain, so ``certified_strain`` is
-``None``) and ``certified_by``. The network is copied once to the solver's dtype and device; a float32 model evaluated in
-float64 is the same function (its weights are exactly representable), so its bound is unchanged.
+``None``) and ``certified_by``. The network is copied once to the solver's dtype and device; a float32
+model evaluated in float64 is the same function (its weights are exactly representable), so its bound is unchanged.
 """
 
 from __future__ import annotations

@@ -13,10 +13,10 @@ import pytest
 
 import snsurrogate
 from fem import generate
-from snsurrogate.errors import CaseFileError as CaseError
 from snsurrogate import case as case_module
 from snsurrogate.case import load_case, schema_reference
 from snsurrogate.cli import main
+from snsurrogate.errors import CaseFileError as CaseError
 from snsurrogate.simulation import simulate
 
 CASES = Path(__file__).resolve().parents[1] / "examples" / "cases"

@@ -17,14 +17,13 @@ import torch
 
 from fem import ExplicitSolver, Fixed, HardeningCubic, InitialVelocity, LinearElastic, Mesh, generate
 from fem.element_matrices import assemble, geometric_matrices, stiffness_matrices
-from fem.errors import InstabilityError
+from fem.errors import CertificateError, InstabilityError
 from fem.kinematics import geometry, strain, strain_operator
 from fem.mass import lumped_mass
+from fem.stability import critical_time_step
 from snsurrogate.material import as_material
 from snsurrogate.model import SurrogateModel
 from snsurrogate.network import Architecture, StressNetwork, freeze
-from fem.errors import CertificateError
-from fem.stability import critical_time_step
 
 E, RHO = 200e3, 7.85e-9  # MPa, t/mm^3 (steel, mm-t-s-N units)
 

@@ -30,10 +30,10 @@ def add_args(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from fem.atomic import write_text
+    from fem.stability import critical_time_step, damping_ratio
 
     from ..case import load_case
     from ..simulation import build
-    from fem.stability import critical_time_step, damping_ratio
 
     case = load_case(args.case)
     setup = build(case)
