@@ -108,8 +108,7 @@ def geometry(mesh, *, section: float = 1.0, dtype=torch.float64, device="cpu") -
     dN_dxi = torch.as_tensor(el.shape_grad(el.quad_points), dtype=dtype, device=device)  # (q, a, d)
     N = torch.as_tensor(el.shape(el.quad_points), dtype=dtype, device=device)  # (q, a)
     cells = torch.as_tensor(np.asarray(mesh.cells), dtype=torch.int64, device=device)
-    x = torch.as_tensor(np.asarray(mesh.points), dtype=dtype, device=device)[cells]  # (e, a, d)
-    jac = torch.einsum("ead,qak->eqdk", x, dN_dxi)  # dx_d / dxi_k, (e, q, d, d)
+    jac = torch.as_tensor(mesh.jacobians(), dtype=dtype, device=device)  # dx_d / dxi_k, (e, q, d, d)
     det = torch.linalg.det(jac)
     bad = torch.nonzero(~(det > 0).all(dim=1)).flatten()
     if bad.numel():
@@ -124,13 +123,6 @@ def geometry(mesh, *, section: float = 1.0, dtype=torch.float64, device="cpu") -
     return Geometry(cells=cells, dNT=dNT, wdetJ=wdetJ, N=N, n_nodes=mesh.n_nodes, dim=dim)
 
 
-def displacement_gradient(geom: Geometry, u: torch.Tensor) -> torch.Tensor:
-    """``du_i/dx_j`` at every integration point, ``(n_el, n_qp, dim, dim)``, from nodal ``u (n_nodes, dim)``."""
-    e, qd, _ = geom.dNT.shape
-    g = torch.bmm(geom.dNT, u[geom.cells])  # (e, q*dim [j], dim [i])
-    return g.view(e, qd // geom.dim, geom.dim, geom.dim).transpose(-1, -2)
-
-
 _INDEX_CACHE: dict = {}
 
 
@@ -138,50 +130,91 @@ def _index(kind: str, dim: int, like: torch.Tensor) -> torch.Tensor:
     """Cached index/scale tensors for Voigt gathers on ``like``'s device (and dtype for scales)."""
     key = (kind, dim, like.device, like.dtype if kind == "scale" else None)
     if key not in _INDEX_CACHE:
-        if kind == "pairs":  # flat (i, j) positions of the Voigt components
-            value = torch.tensor([i * dim + j for i, j in _VOIGT_PAIRS[dim]], device=like.device)
+        pairs = _VOIGT_PAIRS[dim]
+        if kind == "ij":  # flat positions (j, i) of grad[e, q, j, i] = du_i/dx_j, one per Voigt component
+            value = torch.tensor([j * dim + i for i, j in pairs], device=like.device)
+        elif kind == "ji":  # the transposed positions
+            value = torch.tensor([i * dim + j for i, j in pairs], device=like.device)
         elif kind == "scale":  # 1/2 on normal components of grad + grad^T, 1 on shears
-            value = torch.tensor([0.5 if i == j else 1.0 for i, j in _VOIGT_PAIRS[dim]], dtype=like.dtype,
-                                 device=like.device)
+            value = torch.tensor([0.5 if i == j else 1.0 for i, j in pairs], dtype=like.dtype, device=like.device)
         else:  # "tensor": Voigt index of each (i, j)
             value = torch.tensor(_VOIGT_INDEX[dim], device=like.device).flatten()
         _INDEX_CACHE[key] = value
     return _INDEX_CACHE[key]
 
 
-def voigt_strain(grad: torch.Tensor) -> torch.Tensor:
-    """Engineering Voigt strain ``(..., n_voigt)`` from a displacement gradient ``(..., dim, dim)``."""
-    dim = grad.shape[-1]
-    sym = (grad + grad.transpose(-1, -2)).flatten(-2)  # 2 eps_ij
-    return sym[..., _index("pairs", dim, grad)] * _index("scale", dim, grad)
+class StrainForce:
+    """The two halves of the internal force, strain from displacement and force from stress: the one
+    implementation of this arithmetic in ``fem``.
+
+    .. math::  \varepsilon_q = \\mathrm{voigt}(\nabla u)_q, \\qquad
+               f_{a,i} = \\sum_e \\sum_q w|J|_q\\, \\sigma_{ij,q}\\, \\partial N_a / \\partial x_j
+
+    With ``buffered=True`` every intermediate lives in a buffer allocated here, so repeated calls (a time
+    step) allocate nothing and the results are views that the next call overwrites; with
+    ``buffered=False`` each call allocates fresh tensors and is differentiable by autograd.
+
+    Parameters
+    ----------
+    geom
+        The integration-point geometry.
+    buffered
+        Reuse preallocated buffers (not differentiable) or allocate per call.
+    """
+
+    def __init__(self, geom: Geometry, *, buffered: bool = True) -> None:
+        self.geom = geom
+        e, qd, a = geom.dNT.shape
+        d, nv = geom.dim, geom.n_voigt
+        self.n_el, self.n_qp, self.n_voigt = e, qd // d, nv
+        like = geom.wdetJ
+        self._cells = geom.cells.reshape(-1)
+        self._dN = geom.dNT.transpose(1, 2)  # (e, a, q*d) view for the force
+        self._ij, self._ji = _index("ij", d, like), _index("ji", d, like)
+        self._scale, self._tensor = _index("scale", d, like), _index("tensor", d, like)
+        self._w = geom.wdetJ.unsqueeze(-1)
+        shapes = {"ue": (e * a, d), "grad": (e, qd, d), "eps": (e, self.n_qp, nv), "tmp": (e, self.n_qp, nv),
+                  "sw": (e, self.n_qp, nv), "s": (e, self.n_qp, d * d), "fe": (e, a, d)}
+        self._buf = {k: like.new_empty(v) for k, v in shapes.items()} if buffered else {}
+
+    def strain(self, u: torch.Tensor) -> torch.Tensor:
+        """Engineering Voigt strain ``(n_el, n_qp, n_voigt)`` [-] from nodal displacements ``u``
+        (``(n_nodes, dim)`` or flat ``(n_dof,)``) [length]."""
+        g, b, d = self.geom, self._buf, self.geom.dim
+        ue = torch.index_select(u.reshape(-1, d), 0, self._cells, out=b.get("ue"))
+        grad = torch.bmm(g.dNT, ue.view(self.n_el, -1, d), out=b.get("grad"))  # grad[e, q*d + j, i] = du_i/dx_j
+        flat = grad.view(self.n_el, self.n_qp, d * d)
+        eps = torch.index_select(flat, 2, self._ij, out=b.get("eps"))
+        tmp = torch.index_select(flat, 2, self._ji, out=b.get("tmp"))
+        return eps.add_(tmp).mul_(self._scale)  # normal: (g + g) / 2, shear: g_ij + g_ji
+
+    def force(self, sigma: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+        """Assembled internal force ``(n_nodes * dim,)`` [force] from Voigt stress ``(n_el, n_qp, n_voigt)``
+        [stress]: one batched product and one ``index_add_``; ``out`` (zeroed here) avoids an allocation."""
+        g, b, d = self.geom, self._buf, self.geom.dim
+        sw = torch.mul(sigma, self._w, out=b.get("sw"))
+        s = torch.index_select(sw, 2, self._tensor, out=b.get("s"))  # the symmetric tensor, (e, q, d*d)
+        fe = torch.bmm(self._dN, s.view(self.n_el, -1, d), out=b.get("fe"))  # sum over q and j: (e, a, d)
+        if out is None:
+            out = sigma.new_zeros(g.n_nodes * d)
+        f = out.view(-1, d)
+        f.zero_()
+        f.index_add_(0, self._cells, fe.reshape(-1, d))
+        return out
 
 
 def strain(geom: Geometry, u: torch.Tensor) -> torch.Tensor:
-    """Engineering Voigt strain at every integration point, ``(n_el, n_qp, n_voigt)`` [-]."""
-    return voigt_strain(displacement_gradient(geom, u))
-
-
-def stress_tensor(sigma: torch.Tensor, dim: int) -> torch.Tensor:
-    """Symmetric stress tensor ``(..., dim, dim)`` from a Voigt stress vector ``(..., n_voigt)``."""
-    return sigma[..., _index("tensor", dim, sigma)].unflatten(-1, (dim, dim))
+    """Engineering Voigt strain at every integration point, ``(n_el, n_qp, n_voigt)`` [-] (differentiable)."""
+    return StrainForce(geom, buffered=False).strain(u)
 
 
 def internal_force(geom: Geometry, sigma: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
     """Assembled internal force ``f_a,i = sum_e sum_q w|J| sigma_ij dN_a/dx_j``, ``(n_nodes, dim)`` [force].
 
-    ``sigma``: Voigt stress at the integration points, ``(n_el, n_qp, n_voigt)`` [stress]. One einsum
-    and one ``index_add_``; ``out`` (zeroed here) avoids an allocation per step.
+    ``sigma``: Voigt stress at the integration points, ``(n_el, n_qp, n_voigt)`` [stress].
     """
-    dim = geom.dim
-    e, qd, _ = geom.dNT.shape
-    s = stress_tensor(sigma * geom.wdetJ[..., None], dim)  # (e, q, dim, dim), symmetric
-    f_el = torch.bmm(geom.dNT.transpose(1, 2), s.reshape(e, qd, dim))  # sum over q and j: (e, a, dim)
-    if out is None:
-        out = torch.zeros((geom.n_nodes, dim), dtype=sigma.dtype, device=sigma.device)
-    else:
-        out.zero_()
-    out.index_add_(0, geom.cells.flatten(), f_el.reshape(-1, dim))
-    return out
+    flat = None if out is None else out.view(-1)
+    return StrainForce(geom, buffered=False).force(sigma, flat).view(geom.n_nodes, geom.dim)
 
 
 def strain_operator(geom: Geometry) -> torch.Tensor:
@@ -206,53 +239,20 @@ def element_dofs(geom: Geometry) -> torch.Tensor:
     return (geom.cells[:, :, None] * dim + comp).reshape(geom.cells.shape[0], -1)
 
 
-class InternalForce:
-    """``f_int(u)`` for repeated calls: the same arithmetic as :func:`strain` and :func:`internal_force`,
-    into buffers allocated once, so a time step allocates nothing but the material's output.
+class InternalForce(StrainForce):
+    """``f_int(u)`` for repeated calls: :class:`StrainForce` with buffers and the material in between, so a
+    time step allocates nothing but the material's output.
 
     Calling it returns ``(eps, sig)``, views of internal buffers ``(n_el, n_qp, n_voigt)`` that the next
     call overwrites, and writes the assembled force into ``out (n_nodes * dim,)``.
     """
 
     def __init__(self, geom: Geometry, material) -> None:
-        self.geom, self.material = geom, material
-        e, qd, a = geom.dNT.shape
-        d, nv = geom.dim, geom.n_voigt
-        q = qd // d
-        like = geom.wdetJ
-        new = like.new_empty
-        self._cells = geom.cells.reshape(-1)
-        self._dN = geom.dNT.transpose(1, 2)  # (e, a, q*d) view for the force
-        self._ue = new((e, a, d))
-        self._grad = new((e, qd, d))  # grad[e, q*d + j, i] = du_i / dx_j
-        self._eps = new((e, q, nv))
-        self._tmp = new((e, q, nv))
-        self._sw = new((e, q, nv))
-        self._s = new((e, q, d * d))
-        self._fe = new((e, a, d))
-        pairs = _VOIGT_PAIRS[d]
-        self._ij = torch.tensor([j * d + i for i, j in pairs], device=like.device)  # (j, i) layout
-        self._ji = torch.tensor([i * d + j for i, j in pairs], device=like.device)
-        self._scale = _index("scale", d, like)
-        self._tensor = _index("tensor", d, like)
-        self._w = geom.wdetJ.unsqueeze(-1)
-        self.n_qp, self.n_voigt = q, nv
+        super().__init__(geom, buffered=True)
+        self.material = material
 
     def __call__(self, u: torch.Tensor, out: torch.Tensor):
-        g = self.geom
-        d = g.dim
-        e = self._ue.shape[0]
-        torch.index_select(u.view(-1, d), 0, self._cells, out=self._ue.view(-1, d))
-        torch.bmm(g.dNT, self._ue, out=self._grad)
-        flat = self._grad.view(e, self.n_qp, d * d)
-        torch.index_select(flat, 2, self._ij, out=self._eps)
-        torch.index_select(flat, 2, self._ji, out=self._tmp)
-        self._eps.add_(self._tmp).mul_(self._scale)  # normal: (g + g) / 2, shear: g_ij + g_ji
-        sig = self.material.stress(self._eps.view(-1, self.n_voigt)).view(self._eps.shape)
-        torch.mul(sig, self._w, out=self._sw)
-        torch.index_select(self._sw, 2, self._tensor, out=self._s)
-        torch.bmm(self._dN, self._s.view(e, -1, d), out=self._fe)
-        f = out.view(-1, d)
-        f.zero_()
-        f.index_add_(0, self._cells, self._fe.view(-1, d))
-        return self._eps, sig
+        eps = self.strain(u)
+        sig = self.material.stress(eps.view(-1, self.n_voigt)).view(eps.shape)
+        self.force(sig, out)
+        return eps, sig

@@ -26,7 +26,8 @@ from __future__ import annotations
 import math
 
 import torch
-from torch.func import jacrev, vmap
+
+from fem.materials import autograd_tangent
 
 from .activations import ACTIVATION_LIPSCHITZ
 from .network import StressNetwork
@@ -58,12 +59,9 @@ def lipschitz_bound(net: StressNetwork) -> float:
 
 
 def jacobian(net: StressNetwork, strain: torch.Tensor) -> torch.Tensor:
-    """Tangent ``d stress / d strain`` at each point: ``(n, d_out, d_in)`` [stress unit / strain unit]."""
-
-    def point(e: torch.Tensor) -> torch.Tensor:
-        return net(e.unsqueeze(0)).squeeze(0)
-
-    return vmap(jacrev(point))(strain)
+    """Tangent ``d stress / d strain`` at each point: ``(n, d_out, d_in)`` [stress unit / strain unit]
+    (:func:`fem.materials.autograd_tangent` of the network)."""
+    return autograd_tangent(net, strain)
 
 
 def jacobian_norms(net: StressNetwork, strain: torch.Tensor) -> torch.Tensor:
