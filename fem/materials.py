@@ -70,6 +70,13 @@ def _mode(mode: str) -> str:
     return mode
 
 
+def _poisson(nu: float) -> float:
+    nu = float(nu)
+    if not -1.0 < nu < 0.5:
+        raise InputError(f"Poisson's ratio nu must be in (-1, 0.5), got {nu!r}", "nu")
+    return nu
+
+
 def isotropic_moduli(E: float, nu: float) -> tuple[float, float]:
     """Lamé constants ``(lambda, mu)`` [stress unit] from Young's modulus and Poisson's ratio."""
     return E * nu / ((1 + nu) * (1 - 2 * nu)), E / (2 * (1 + nu))
@@ -100,11 +107,7 @@ class LinearElastic:
     certified_by = "closed form of the analytic law (||C||_2 of its constant stiffness)"
 
     def __init__(self, E: float, nu: float = 0.0, density: float = 1.0, mode: str = "3d") -> None:
-        self.E = _positive("E", E)
-        self.nu = float(nu)
-        if not -1.0 < self.nu < 0.5:
-            raise InputError(f"Poisson's ratio nu must be in (-1, 0.5), got {nu!r}", "nu")
-        self.density = _positive("density", density)
+        self.E, self.nu, self.density = _positive("E", E), _poisson(nu), _positive("density", density)
         self.mode = _mode(mode)
         self.n_voigt = MODES[self.mode]
         self.C = self._matrix()
@@ -181,13 +184,8 @@ class HardeningCubic:
 
     def __init__(self, E: float, eps_h: float, eps_max: float, nu: float = 0.0, density: float = 1.0,
                  mode: str = "1d") -> None:
-        self.E = _positive("E", E)
-        self.eps_h = _positive("eps_h", eps_h)
-        self.eps_max = _positive("eps_max", eps_max)
-        self.nu = float(nu)
-        if not -1.0 < self.nu < 0.5:
-            raise InputError(f"Poisson's ratio nu must be in (-1, 0.5), got {nu!r}", "nu")
-        self.density = _positive("density", density)
+        self.E, self.nu, self.density = _positive("E", E), _poisson(nu), _positive("density", density)
+        self.eps_h, self.eps_max = _positive("eps_h", eps_h), _positive("eps_max", eps_max)
         self.mode = _mode(mode)
         if self.mode == "plane_stress":
             raise InputError("the hardening cubic law supports modes 1d, plane_strain and 3d", "mode")
