@@ -211,16 +211,20 @@ def _find(s, scenario, kind, step):
     return next((r for r in s["rates"] if r["scenario"] == scenario and r["kind"] == kind and r["step"] == step), None)
 
 
-def _why(s: dict[str, Any]) -> list[str]:
-    """The explanation, each paragraph chosen by the measured outcome."""
+def _why_fit_error(s: dict[str, Any]) -> list[str]:
+    """The paragraph(s) on what the constraint costs in accuracy."""
     out = []
-    # 0. what the constraint costs in accuracy
     rm = ", ".join(f"{k} {_range(v['rmse'])}" for k, v in s["ratios"].items() if v["rmse"])
     out.append(f"**Fit error.** RMSE of the unconstrained fit / RMSE of the SN fit, same seed: {rm}. "
                "Below 1 the SN fit was the less accurate one at this training budget (the spectral "
                "normalization slows the optimizer down, and the cap forbids following the noise, whose level in "
                "the synthetic data is 1 % of the largest stress); above 1 it was the more accurate one.")
-    # 1. the nominal step
+    return out
+
+
+def _why_nominal(s: dict[str, Any]) -> list[str]:
+    """The paragraph(s) on the nominal step."""
+    out = []
     nominal_failed = [r for r in s["rates"] if r["step"] == "nominal" and r["stable"] < r["n"]]
     if nominal_failed:
         names = sorted({SCENARIOS[r["scenario"]].title for r in nominal_failed})
@@ -242,7 +246,12 @@ def _why(s: dict[str, Any]) -> list[str]:
             f"{_range(r['largest_tangent_in_run'])} MPa)" for r in held)
                    + ". There the strains stayed where the tangent is close to the initial one, and the certified "
                    "formula is conservative (dt / dt_certified above 1 can still be stable); nothing guaranteed it.")
-    # 2. the certified step
+    return out
+
+
+def _why_certified(s: dict[str, Any]) -> list[str]:
+    """The paragraph(s) on the certified step."""
+    out = []
     c = s["claim"]
     ratio = ", ".join(f"{k} {_range(v['bound'])}" for k, v in s["ratios"].items() if v["bound"])
     steps = ", ".join(f"{SCENARIOS[k].title} {_range(v)}" for k, v in s["steps_ratio_certified"].items() if v)
@@ -261,7 +270,12 @@ def _why(s: dict[str, Any]) -> list[str]:
         out.append("Unconstrained runs that failed at their certified step (a non-symmetric tangent can grow at any "
                    "step, which no bound on its norm prevents): " + ", ".join(
                        f"seed {r['seed']} {r['scenario']} at t = {_g(r['blowup_time'])} s" for r in bad) + ".")
-    # 3. tangent spikes and under-fitting, against the data's own steepest slope
+    return out
+
+
+def _why_tangents(s: dict[str, Any]) -> list[str]:
+    """The paragraph(s) on tangent spikes and under-fitting, against the data's own steepest slope."""
+    out = []
     r = s["ratios"]
     per = "; ".join(f"{k}: SN {_range(v['sn_over_data_slope'])}, unconstrained "
                     f"{_range(v['unconstrained_over_data_slope'])}" for k, v in r.items())
@@ -291,7 +305,12 @@ def _why(s: dict[str, Any]) -> list[str]:
                    f"For an unconstrained fit that means a smaller product bound (below the SN one in {below}) and "
                    "a larger step, but a law that is too soft where the material is stiffest; for an SN fit the "
                    "bound is fixed from the data, so only the accuracy suffers.")
-    # 4. extrapolation
+    return out
+
+
+def _why_beyond(s: dict[str, Any]) -> list[str]:
+    """The paragraph(s) on extrapolation beyond the data."""
+    out = []
     beyond = [r for r in s["rates"] if r["step"] == "certified" and r["max_strain"]
               and r["kind"] != "exact" and r["max_strain"]["max"] > 1.0 * _data_strain(s, r["scenario"])]
     if beyond:
@@ -304,7 +323,12 @@ def _why(s: dict[str, Any]) -> list[str]:
     else:
         out.append("**Beyond the data.** At the certified step no run left the strain range of its data, so "
                    "extrapolation played no part in these results.")
-    return [p + "\n" for p in out]
+    return out
+
+def _why(s: dict[str, Any]) -> list[str]:
+    """The explanation, each paragraph chosen by the measured outcome."""
+    parts = (_why_fit_error, _why_nominal, _why_certified, _why_tangents, _why_beyond)
+    return [p + "\n" for part in parts for p in part(s)]
 
 
 def _data_strain(s, scenario) -> float:
