@@ -25,6 +25,8 @@ import json
 import math
 import os
 import pickle
+import re
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -88,15 +90,32 @@ def load(path: str | os.PathLike[str]) -> SurrogateModel:
     if not path.is_file():
         raise ModelFileError(f"{path}: no such model file" if not path.exists() else f"{path}: not a file")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        raise ModelFileError(
-            f"{path}: refused to load: the file holds objects other than tensors and plain data "
-            f"(it is not a snsurrogate model file, and loading it could run code): {exc}"
-        ) from None
-    except (RuntimeError, zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
-        raise ModelFileError(f"{path}: not a readable snsurrogate model file (corrupt or truncated?): {exc}") from None
+        with warnings.catch_warnings():  # torch warns about pickle protocols of foreign files
+            warnings.simplefilter("ignore")
+            payload = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError,
+            IndexError, TypeError, AttributeError, UnicodeDecodeError) as exc:
+        raise ModelFileError(f"{path}: {_refusal(exc)}") from None
     return _from_payload(payload, str(path))
+
+
+def _refusal(exc: Exception) -> str:
+    """Why ``torch.load(weights_only=True)`` refused a file, in our words.
+
+    Only a file that names a Python global (a class or function to call while unpickling) is reported as
+    holding objects that could run code; anything else that fails is corrupt, truncated or not a model
+    file at all. PyTorch's own text is never passed on: it suggests ``weights_only=False``, which would
+    let a malicious file run code, and nobody should be told to do that with a file they cannot vouch for.
+    """
+    text = str(exc)
+    found = re.search(r"(?:Unsupported global: GLOBAL|unsupported GLOBAL) (\S+)", text)
+    if found:
+        return (f"refused to load: the file holds Python objects other than tensors and plain data "
+                f"(it names {found.group(1)!r}); it is not a snsurrogate model file, and loading such objects "
+                "could run code")
+    first = next((line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__)
+    detail = "" if "weights_only" in text or len(first) > 200 else f" ({first})"
+    return f"not a readable snsurrogate model file (corrupt or truncated, or not a model file at all){detail}"
 
 
 def _from_payload(payload, where: str) -> SurrogateModel:

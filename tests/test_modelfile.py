@@ -94,9 +94,10 @@ def test_a_file_that_would_run_code_is_refused(tmp_path):
 
     path = tmp_path / "evil.pt"
     torch.save({"format": "snsurrogate.model", "x": Exploit()}, path)
-    with pytest.raises(ModelFileError, match="refused to load"):
+    with pytest.raises(ModelFileError, match="refused to load") as info:
         snsurrogate.load(path)
     assert not marker.exists()
+    assert "system" in str(info.value) and "weights_only" not in str(info.value)
 
 
 @pytest.mark.parametrize("content", [b"", b"not a model at all", b"PK\x03\x04 truncated zip"])
@@ -152,3 +153,30 @@ def test_models_are_callable_with_shape_checks(model):
     buf = io.StringIO()
     print(model, file=buf)
     assert "spectrally normalized" in buf.getvalue()
+
+
+@pytest.mark.parametrize("content", [bytes(range(256)) * 8, b"\x80\x04\x95garbage", b"hello world\n", b""])
+def test_random_bytes_are_reported_as_corrupt_not_as_code(tmp_path, content):
+    """Random bytes are not "objects that could run code"; and no message relays PyTorch's advice to
+    re-run torch.load with weights_only=False."""
+    path = tmp_path / "noise.pt"
+    path.write_bytes(content)
+    with pytest.raises(ModelFileError) as info:
+        snsurrogate.load(path)
+    text = str(info.value)
+    assert text.startswith(str(path)) and "corrupt or truncated" in text
+    assert "could run code" not in text and "weights_only" not in text
+
+
+def test_a_pickled_object_is_refused_by_name_without_the_weights_only_advice(tmp_path):
+    path = tmp_path / "obj.pt"
+    torch.save({"format": "snsurrogate.model", "x": _Plain()}, path)
+    with pytest.raises(ModelFileError) as info:
+        snsurrogate.load(path)
+    text = str(info.value)
+    assert "refused to load" in text and "_Plain" in text and "could run code" in text
+    assert "weights_only" not in text
+
+
+class _Plain:
+    """An ordinary class: pickling it stores a global that ``weights_only`` loading refuses."""
