@@ -186,7 +186,8 @@ class Mesh:
             range; group indices out of range; inverted or zero-volume elements (Jacobian determinant checked at
             every integration point and, for quad4/hex8, at every node; a cell fails when its smallest determinant is
             ``<= 1e-10 x`` (longest edge)^dim; the message names the first few cells
-            and the smallest determinant).
+            and the smallest determinant); folded or non-manifold meshes (a facet shared by two cells that
+            lie on the same side of it, or by more than two cells: the cells overlap).
 
         Returns
         -------
@@ -197,6 +198,7 @@ class Mesh:
         self._check_arrays(el)
         self._check_groups()
         self._check_orientation(el)
+        self._check_folds(el)
         return self._warnings()
 
     def _check_arrays(self, el: ElementType) -> None:
@@ -262,6 +264,37 @@ class Mesh:
             raise MeshError(
                 f"{len(bad)} cells are inverted or have zero volume ({inverted} inverted, {len(bad) - inverted} "
                 f"degenerate): cells {_few(bad)}; smallest Jacobian determinant {worst[e]:.6g} at cell {e}")
+
+    def _check_folds(self, el: ElementType) -> None:
+        """Refuse overlapping cells: two positively oriented cells that share a facet must see it with
+        opposite orientations (one on each side), and no facet may belong to more than two cells.
+
+        This tells a mirrored file (every cell clockwise: :meth:`orient` fixes it, and the cells still tile
+        the domain) from a folded mesh (some cells flipped over their neighbours: after orientation two
+        cells lie on the same side of a shared facet, so their areas add up to more than the domain's).
+        """
+        local = np.array(el.facets)  # (n_facets_per_cell, n_facet_nodes)
+        facets = self.cells[:, local].reshape(-1, local.shape[1])
+        if local.shape[1] == 1:  # bar2: facet 0 is the start of the cell, facet 1 its end
+            sign = np.tile([-1, 1], self.n_cells)
+        else:  # rotate the smallest node first; the orientation is the direction of travel from it
+            first = np.argmin(facets, axis=1)
+            n = local.shape[1]
+            after = facets[np.arange(len(facets)), (first + 1) % n]
+            before = facets[np.arange(len(facets)), (first - 1) % n]
+            sign = np.where(after < before, 1, -1) if n > 2 else np.where(facets[:, 0] < facets[:, 1], 1, -1)
+        _, inverse, counts = np.unique(np.sort(facets, axis=1), axis=0, return_inverse=True, return_counts=True)
+        inverse = inverse.ravel()
+        total = np.zeros(len(counts), dtype=np.int64)
+        np.add.at(total, inverse, sign)
+        bad = np.flatnonzero((counts > 2) | ((counts == 2) & (total != 0)))
+        if len(bad):
+            cells = np.unique(np.flatnonzero(np.isin(inverse, bad)) // len(local))
+            kind = "folded (cells on the same side of a shared facet)" if (counts[bad] == 2).any() else "non-manifold"
+            raise MeshError(
+                f"the mesh is {kind}: {len(bad)} facet(s) are shared by cells that overlap, cells {_few(cells)}; "
+                "after fixing each cell's orientation the cells must tile the domain without overlap (check the "
+                "node order of these cells in the file)")
 
     def _warnings(self) -> list[str]:
         notes = []

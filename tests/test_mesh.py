@@ -306,3 +306,53 @@ def test_boundary_facets_are_on_the_boundary_and_outward(name):
     normal = np.stack([t1[:, 1], -t1[:, 0]], 1) if mesh.dim == 2 else np.cross(t1, x[:, 2] - x[:, 0])
     outward = np.einsum("fi,fi->f", normal, x.mean(1) - 0.5)
     assert (outward > 0).all()
+
+
+# -- folded meshes (issue 10, item 2) ---------------------------------------------------------------
+def _folded_triangles() -> Mesh:
+    """Two triangles on the same side of their shared edge 1-2: 50 + 10 mm^2 of cells in a 50 mm^2 domain.
+
+    The second one is listed clockwise, as a file whose orientation the reader flips would list it."""
+    points = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [4.0, 4.0]])
+    return Mesh(points, np.array([[0, 1, 2], [1, 3, 2]]), "tri3")
+
+
+def test_a_folded_mesh_is_refused_after_orientation_naming_the_cells():
+    mesh = _folded_triangles()
+    assert mesh.orient() == 1
+    assert mesh.cell_volumes().sum() == pytest.approx(60.0)  # more than the 50 mm^2 the boundary encloses
+    with pytest.raises(MeshError, match=r"folded .* cells \[0, 1\]"):
+        mesh.check()
+
+
+def test_a_mirrored_mesh_is_accepted_after_orientation():
+    mesh = generate.rectangle(3.0, 2.0, 3, 2, element="tri3")
+    mirrored = Mesh(mesh.points.copy(), mesh.cells[:, ::-1].copy(), "tri3")  # every cell clockwise
+    assert mirrored.orient() == mesh.n_cells
+    mirrored.check()
+    assert mirrored.cell_volumes().sum() == pytest.approx(6.0)
+
+
+@pytest.mark.parametrize("name", ["quad4", "tri3", "hex8", "tet4"])
+def test_generated_meshes_are_not_folded(name):
+    make = generate.rectangle if name in ("quad4", "tri3") else generate.box
+    sizes = (2.0, 1.0, 3, 2) if name in ("quad4", "tri3") else (2.0, 1.0, 1.0, 2, 2, 2)
+    make(*sizes, element=name, jitter=0.1, seed=3).check()
+
+
+def test_a_folded_tetrahedral_pair_is_refused():
+    points = np.array([[0.0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1], [0.2, 0.2, 0.2]])
+    mesh = Mesh(points, np.array([[0, 1, 2, 3], [1, 2, 3, 4]]), "tet4")  # both on the origin's side of face 1-2-3
+    mesh.orient()
+    with pytest.raises(MeshError, match="folded"):
+        mesh.check()
+
+
+def test_three_triangles_on_one_edge_are_non_manifold():
+    points = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, 1.0], [0.5, -1.0], [2.0, 0.5]])
+    mesh = Mesh(points, np.array([[0, 1, 2], [1, 0, 3], [1, 4, 2]]), "tri3")
+    mesh.check()  # a valid fan: edges 0-1 and 1-2 have one cell on each side
+    fan = Mesh(points, np.array([[0, 1, 2], [1, 0, 3], [0, 1, 4]]), "tri3")  # a third cell on edge 0-1
+    fan.orient()
+    with pytest.raises(MeshError, match="non-manifold|folded"):
+        fan.check()

@@ -178,6 +178,17 @@ def test_clockwise_surface_is_reoriented_with_a_note(tmp_path):
     assert any("reversed the node order of 2 of 2 cells" in w for w in warnings)
 
 
+def test_folded_file_is_refused_while_a_mirrored_one_is_read(tmp_path):
+    """Issue 10, item 2: two triangles of 50 and 10 mm^2 inside a 50 mm^2 boundary once the reader has
+    reoriented the clockwise one; the same triangles listed clockwise and side by side read fine."""
+    nodes = [(0, 0, 0), (10, 0, 0), (0, 10, 0), (4, 4, 0)]
+    with pytest.raises(MeshError, match=r"folded\.msh: the mesh is folded .* cells \[0, 1\]"):
+        read_mesh(write(tmp_path, "folded.msh", msh22(nodes, ["2 2 0 1 1 2 3", "2 2 0 1 2 4 3"])))
+    nodes = [(0, 0, 0), (10, 0, 0), (0, 10, 0), (10, 10, 0)]
+    mesh = read_mesh(write(tmp_path, "mirrored.msh", msh22(nodes, ["2 2 0 1 1 3 2", "2 2 0 1 2 3 4"])))
+    assert mesh.cell_volumes().sum() == pytest.approx(100.0)
+
+
 def test_constant_z_is_dropped_and_nonplanar_is_refused(tmp_path):
     nodes = [(0, 0, 3), (1, 0, 3), (0, 1, 3)]
     mesh, warnings = read_mesh_with_warnings(write(tmp_path, "z3.msh", msh22(nodes, ["2 2 0 1 1 2 3"])))
