@@ -20,7 +20,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .elements import get_element
 from .errors import MeshError
+from .memory import mesh_bytes, require
 from .mesh import Mesh
 
 RECTANGLE_JITTER_LIMIT = 0.25
@@ -92,6 +94,18 @@ def _groups(index, counts, names) -> dict[str, np.ndarray]:
     return groups
 
 
+def _fits(counts: Sequence[int], element: str, cells_per_box: int = 1) -> None:
+    """Refuse, before allocating, a grid whose arrays cannot fit in memory (with the figure and the limit).
+
+    The grid needs its coordinates and connectivity plus the grid indices, node groups and jitter
+    (about four times the mesh arrays at their peak)."""
+    n_nodes = int(np.prod([n + 1 for n in counts], dtype=object))
+    n_cells = int(np.prod(list(counts), dtype=object)) * cells_per_box
+    divisions = "x".join(str(n) for n in counts)
+    require(4 * mesh_bytes(n_nodes, n_cells, get_element(element)),
+            f"a {divisions} grid of {element} elements ({n_cells:,} cells, {n_nodes:,} nodes)", "divisions")
+
+
 def _finish(mesh: Mesh) -> Mesh:
     mesh.check()
     return mesh
@@ -103,6 +117,7 @@ def line(length: float, n: int, *, origin: float = 0.0) -> Mesh:
     Node groups: ``"left"`` (x = origin), ``"right"`` (x = origin + length), ``"all"``.
     """
     length, n = _length("length", length), _count("n", n)
+    _fits([n], "bar2")
     o = _origin(origin, 1)
     points, index = _grid([length], [n], o)
     cells = np.stack([np.arange(n), np.arange(1, n + 1)], -1)
@@ -138,6 +153,7 @@ def rectangle(lx: float, ly: float, nx: int, ny: int, *, element: str = "quad4",
     lengths = [_length("lx", lx), _length("ly", ly)]
     counts = [_count("nx", nx), _count("ny", ny)]
     element = _choice("element", element, ("quad4", "tri3"))
+    _fits(counts, element, 2 if element == "tri3" else 1)
     jitter = _jitter(jitter, RECTANGLE_JITTER_LIMIT, "rectangle")
     points, index = _grid(lengths, counts, _origin(origin, 2))
     points = _perturb(points, index, counts, lengths, jitter, seed)
@@ -207,6 +223,7 @@ def box(lx: float, ly: float, lz: float, nx: int, ny: int, nz: int, *, element: 
     lengths = [_length("lx", lx), _length("ly", ly), _length("lz", lz)]
     counts = [_count("nx", nx), _count("ny", ny), _count("nz", nz)]
     element = _choice("element", element, ("hex8", "tet4"))
+    _fits(counts, element, 6 if element == "tet4" else 1)
     jitter = _jitter(jitter, BOX_JITTER_LIMIT, "box")
     points, index = _grid(lengths, counts, _origin(origin, 3))
     points = _perturb(points, index, counts, lengths, jitter, seed)

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from .errors import MeshError
+from .memory import require, run_bytes
 
 VOIGT_SIZE = {1: 1, 2: 3, 3: 6}
 """Number of Voigt components for each spatial dimension."""
@@ -104,6 +105,8 @@ def geometry(mesh, *, section: float = 1.0, dtype=torch.float64, device="cpu") -
     dim = el.dim
     if dim == 3 and section != 1.0:
         raise MeshError("a 3-D mesh has no section: leave it at 1")
+    require(run_bytes(mesh.n_nodes, mesh.n_cells, el, torch.empty((), dtype=dtype).element_size()),
+            f"a run on {mesh.n_cells:,} {el.name} elements ({mesh.n_nodes:,} nodes)")
     w = torch.as_tensor(el.quad_weights, dtype=dtype, device=device)
     dN_dxi = torch.as_tensor(el.shape_grad(el.quad_points), dtype=dtype, device=device)  # (q, a, d)
     N = torch.as_tensor(el.shape(el.quad_points), dtype=dtype, device=device)  # (q, a)
