@@ -11,7 +11,8 @@ simulate(case, out_dir)   Run an explicit simulation from a TOML case file (or d
 critical_time_step(mesh, material, ...)
                           Certified (element, nodal), estimated (Lanczos) and true critical time steps.
 as_material(model, rho)   A fitted law as a material of the fem solver.
-run_demo(out, ...)        The SN-against-unconstrained demonstration (``snsurrogate demo``).
+run_demo(out, ...)        The SN-against-unconstrained demonstration (``snsurrogate demo``); imported
+                          on first use, so ``import snsurrogate`` does not load the demo.
 
 Units are never assumed: stress is in the unit of the data (recorded in the model), strain is
 dimensionless (engineering, Voigt with engineering shear), so the bound is in stress unit per unit
@@ -22,7 +23,6 @@ from fem.errors import CertificateError
 from fem.stability import critical_time_step
 
 from .csvdata import Dataset, read_curves
-from .demo import run_demo
 from .errors import CaseFileError, DataError, ModelFileError, SnsurrogateError, TrainingError
 from .lipschitz import lipschitz_bound, lipschitz_empirical
 from .material import as_material
@@ -53,3 +53,17 @@ __all__ = [
     "save",
     "simulate",
 ]
+
+
+def __getattr__(name: str):
+    # The demo (worker pools, plots) is an application of the library, not part of it: load it only
+    # when asked for.
+    if name == "run_demo":
+        from .demo import run_demo
+
+        return run_demo
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | {"run_demo"})

@@ -12,7 +12,8 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+from .. import datasets
+
 UNITS = {"length": "mm", "time": "s", "mass": "t", "stress": "MPa", "force": "N", "energy": "mJ"}
 KINDS = ("sn", "unconstrained")
 KIND_NAMES = {"sn": "SN", "unconstrained": "unconstrained"}
@@ -28,7 +29,7 @@ class Material:
     key, title
         Short name (file names) and a human title.
     file
-        CSV file in ``data/``.
+        Bundled CSV file (``data/`` of the repository, :mod:`snsurrogate.datasets`).
     read
         Keyword arguments of :func:`snsurrogate.read_curves`.
     density
@@ -47,7 +48,8 @@ class Material:
 
     @property
     def path(self) -> Path:
-        return DATA_DIR / self.file
+        """File system path of :attr:`file` wherever the package is installed."""
+        return datasets.path(self.file)
 
 
 MATERIALS = {
