@@ -186,16 +186,18 @@ def installed(tmp_path_factory):
     purelib = Path(_run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], tmp,
                         env).stdout.strip())
     # The dependencies: the import path of this interpreter as configured (site-packages, and what their
-    # .pth files add), less its standard library and anything inside the checkout.
+    # .pth files add), less its standard library and the checkout's sources (its .venv is kept).
     code = ("import json, sys, sysconfig; p = sysconfig.get_paths(); "
             "print(json.dumps([[d for d in sys.path if d], [p['stdlib'], p['platstdlib']]]))")
     res = _run([sys.executable, "-c", code], tmp, env, timeout=60)
     assert res.returncode == 0, _output(res)
     path, stdlib = json.loads(res.stdout)
     lines = []
+    prefix = Path(sys.prefix).resolve()  # the project's venv, which CI keeps inside the checkout (.venv)
     for d in path:
         p = Path(d).resolve()
-        if p.is_dir() and not p.is_relative_to(ROOT) and not _in_stdlib(p, stdlib) and str(p) not in lines:
+        in_checkout = p.is_relative_to(ROOT) and not p.is_relative_to(prefix)
+        if p.is_dir() and not in_checkout and not _in_stdlib(p, stdlib) and str(p) not in lines:
             lines.append(str(p))
     (purelib / "_project_dependencies.pth").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
