@@ -27,7 +27,8 @@ def test_fem_never_imports_snsurrogate(path):
 
 
 def test_importing_fem_loads_no_snsurrogate_module():
-    code = "import sys, fem, fem.stability, fem.meshfiles; print([m for m in sys.modules if m.startswith('snsurrogate')])"
+    code = ("import sys, fem, fem.stability, fem.meshfiles; "
+            "print([m for m in sys.modules if m.startswith('snsurrogate')])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert out.returncode == 0 and out.stdout.strip() == "[]", out.stderr
 
