@@ -18,7 +18,7 @@ dimensionless (engineering, Voigt with engineering shear), so the bound is in st
 strain.
 """
 
-from .csvdata import Dataset, read_curves
+from .data import Dataset, read_curves
 from .demo import run_demo
 from .errors import DataError, ModelFileError, SnsurrogateError, TrainingError
 from .lipschitz import lipschitz_bound, lipschitz_empirical

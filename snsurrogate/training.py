@@ -65,7 +65,7 @@ def resolve_device(device: str | torch.device) -> torch.device:
 def _as_arrays(data: Any, read_kwargs: dict[str, Any]):
     """Return ``(strain, stress, info)`` from a Dataset, a CSV path, or a pair of arrays."""
     if isinstance(data, (str, os.PathLike)):
-        from .csvdata import read_curves
+        from .data import read_curves
 
         data = read_curves(data, **{k: v for k, v in read_kwargs.items() if v is not None})
     if hasattr(data, "strain_columns") and hasattr(data, "sha256"):  # a csvdata.Dataset

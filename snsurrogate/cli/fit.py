@@ -93,7 +93,7 @@ def add_args(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..csvdata import read_curves
+    from ..data import read_curves
     from ..report import output_paths, plot_fit, write_summary
     from ..training import DEFAULT_HIDDEN, fit
 
