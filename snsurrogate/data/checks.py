@@ -96,8 +96,8 @@ def check(ds: Dataset, branch: str = "all", min_rows: int = 10) -> Dataset:
     Returns
     -------
     Dataset
-        ``ds`` itself when nothing changed, else a copy with the kept rows and the new notes (a note
-        already present is not repeated, so checking twice changes nothing).
+        A copy of ``ds`` with the rows kept, the new notes (a note already present is not repeated) and
+        ``checked_branch`` set to ``branch``.
     """
     check_shapes(ds)
     check_options(ds.source, branch, min_rows, ds.strain_columns)
@@ -119,7 +119,7 @@ def check(ds: Dataset, branch: str = "all", min_rows: int = 10) -> Dataset:
     check_varies(ds)
     check_conflicts(ds)
     new = tuple(note for note in notes if note not in ds.notes)
-    return dataclasses.replace(ds, notes=ds.notes + new) if new else ds
+    return dataclasses.replace(ds, notes=ds.notes + new, checked_branch=branch)
 
 
 def _where(ds: Dataset, k: int) -> str:

@@ -59,6 +59,11 @@ class Dataset:
     row_label : str
         ``"line"`` when :attr:`line_numbers` are lines of a file, ``"row"`` when they are array rows;
         messages say ``line 12`` or ``row 11`` accordingly.
+    checked_branch : str or None
+        The ``branch`` option that :meth:`check` last passed this data set with (``"all"`` or
+        ``"loading"``), or None when it has not been checked (a Dataset built directly). :func:`read_curves`
+        and :meth:`from_arrays` return checked data sets; :func:`~snsurrogate.training.fit` checks one
+        that is not. :func:`dataclasses.replace` keeps it: check again after changing the arrays.
 
     The arrays are not copied on access; treat them as read-only.
     """
@@ -75,6 +80,7 @@ class Dataset:
     comments: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     row_label: str = "line"
+    checked_branch: str | None = None
 
     @property
     def n_points(self) -> int:
@@ -105,7 +111,7 @@ class Dataset:
         Returns
         -------
         Dataset
-            This data set, or a copy with the rows kept and notes added.
+            A copy with the rows kept, notes added and :attr:`checked_branch` set.
 
         Raises
         ------
