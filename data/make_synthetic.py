@@ -10,7 +10,8 @@ written, so the noise-free law evaluated at a stored strain is the value the noi
 (NumPy does not promise that ``Generator`` streams never change between NumPy versions; if a future
 NumPy changes the normal sampler, the regenerated noise differs and the regeneration test says so.)
 
-Each file is written atomically: a temporary file in the destination folder, then ``os.replace``.
+Each file is written atomically (:func:`fem.atomic.write_bytes`: a temporary file in the destination
+folder, fsynced, then ``os.replace``).
 
 Units: stress in MPa, strain and stretch dimensionless.
 
@@ -25,14 +26,18 @@ module (``importlib`` from its path) and compare the stored data with the noise-
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import tempfile
+import sys
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+if str(HERE.parent) not in sys.path:  # run as `python data/make_synthetic.py`: the repository's fem package
+    sys.path.insert(0, str(HERE.parent))
+
+from fem.atomic import write_bytes  # noqa: E402
+
 GENERATOR = "data/make_synthetic.py"
 REGENERATE = "python data/make_synthetic.py [--out DIR]"
 
@@ -493,28 +498,6 @@ MAKERS = {
 }
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` (ASCII) to a temporary file beside ``path``, fsync, then ``os.replace`` it."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 def generate(out_dir: str | os.PathLike[str] = HERE) -> list[Path]:
     """Write every synthetic file into ``out_dir`` (created if missing); return the paths written."""
     out = Path(out_dir)
@@ -522,7 +505,7 @@ def generate(out_dir: str | os.PathLike[str] = HERE) -> list[Path]:
     written = []
     for name, maker in MAKERS.items():
         path = out / name
-        _write_atomic(path, maker())
+        write_bytes(path, maker().encode("ascii"))  # ASCII, '\n' line ends on every platform
         written.append(path)
     return written
 

@@ -150,6 +150,9 @@ READ_OPTIONS = tuple(name for name in inspect.signature(read_curves).parameters 
 _ARRAY_OPTIONS = ("stress_unit", "strain_unit", "branch", "min_rows")
 _DATASET_OPTIONS = ("branch", "min_rows")
 assert not set(_FIT_OPTIONS) & set(READ_OPTIONS), "a fit option and a reading option share a name"
+# other libraries' names of a few options, which spelling alone does not lead to
+_ALIASES = {"learning_rate": "lr", "n_epochs": "epochs", "max_epochs": "epochs", "widths": "hidden",
+            "double": "float64", "lipschitz_target": "lipschitz"}
 
 
 @dataclass
@@ -259,8 +262,8 @@ def _split_overrides(options: FitOptions | None, overrides: dict[str, Any], data
     for name in overrides:
         if name not in fit_over and name not in read:
             valid = _FIT_OPTIONS + READ_OPTIONS
-            near = difflib.get_close_matches(name, valid, n=1, cutoff=0.6) or difflib.get_close_matches(
-                name, valid, n=1, cutoff=0.0)
+            near = ([_ALIASES[name]] if name in _ALIASES else None) or difflib.get_close_matches(
+                name, valid, n=1, cutoff=0.6) or difflib.get_close_matches(name, valid, n=1, cutoff=0.0)
             raise TypeError(
                 f"fit() got an unexpected keyword argument {name!r}; did you mean {near[0]!r}? (fit takes the "
                 f"fields of FitOptions and the options of read_curves)"

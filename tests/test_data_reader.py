@@ -9,16 +9,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from snsurrogate.data import checks
-from snsurrogate.data import Dataset, read_curves
+from snsurrogate.data import Dataset, checks, read_curves
 from snsurrogate.errors import DataError
 
 AL = "al6061t6_uniaxial_tension_CA-RD-01.csv"
 TRELOAR = "treloar1944_uniaxial_tension.csv"
 
 
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"  # ../shared/data beside the repository, where present
+
+
 def real_file(name: str) -> Path:
-    for folder in (Path(__file__).resolve().parents[1] / "data", Path("/work/shared/data")):
+    for folder in (ROOT / "data", SHARED):
         if (folder / name).is_file():
             return folder / name
     pytest.skip(f"{name} not available")
