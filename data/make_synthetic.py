@@ -447,12 +447,17 @@ def _sampling_line(n: int, space: str) -> str:
     )
 
 
+def _hyper_sample(name: str, n: int, ncomp: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Strain states, noisy stress and the noise standard deviation [MPa] of a multiaxial file."""
+    rng = np.random.default_rng(SEEDS[name])
+    strain = sample_strain_states(rng, n, ncomp)
+    stress, sd = _noise(rng, hyper_stress(strain), NOISE_FRACTION[name])
+    return strain, stress, sd
+
+
 def make_plane_strain() -> str:
     name = "synthetic_plane_strain.csv"
-    rng = np.random.default_rng(SEEDS[name])
-    strain = sample_strain_states(rng, N_PLANE, 3)
-    clean = hyper_stress(strain)
-    stress, sd = _noise(rng, clean, NOISE_FRACTION[name])
+    strain, stress, sd = _hyper_sample(name, N_PLANE, 3)
     comments = [
         _first_line("multiaxial small-strain hardening hyperelastic law, PLANE STRAIN"),
         _hyper_law_line(),
@@ -470,10 +475,7 @@ def make_plane_strain() -> str:
 
 def make_3d() -> str:
     name = "synthetic_3d.csv"
-    rng = np.random.default_rng(SEEDS[name])
-    strain = sample_strain_states(rng, N_3D, 6)
-    clean = hyper_stress(strain)
-    stress, sd = _noise(rng, clean, NOISE_FRACTION[name])
+    strain, stress, sd = _hyper_sample(name, N_3D, 6)
     comments = [
         _first_line("multiaxial small-strain hardening hyperelastic law, full 3D"),
         _hyper_law_line(),
