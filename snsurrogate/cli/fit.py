@@ -15,8 +15,12 @@ from __future__ import annotations
 import argparse
 import math
 import warnings
+from typing import TYPE_CHECKING, Any
 
 from ..lipschitz_target import DEFAULT_MARGIN
+
+if TYPE_CHECKING:
+    from ..training import FitOptions
 
 HELP = "fit a certified neural stress-strain law to a CSV file"
 
@@ -92,7 +96,7 @@ def add_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, metavar="MODEL", help="output stem: writes MODEL.pt, MODEL.json, MODEL.png")
 
 
-def fit_options(args: argparse.Namespace):
+def fit_options(args: argparse.Namespace) -> FitOptions:
     """The :class:`~snsurrogate.training.FitOptions` that the parsed flags ask for."""
     from ..training import DEFAULT_HIDDEN, FitOptions
 
@@ -103,7 +107,7 @@ def fit_options(args: argparse.Namespace):
                       seed=args.seed, float64=args.float64, device=args.device, progress=not args.quiet)
 
 
-def read_options(args: argparse.Namespace) -> dict:
+def read_options(args: argparse.Namespace) -> dict[str, Any]:
     """Keyword arguments of :func:`~snsurrogate.data.read_curves` that the parsed flags ask for."""
     return dict(strain=args.strain, stretch=args.stretch, stress=args.stress, stress_unit=args.stress_unit,
                 strain_unit=args.strain_unit, delimiter=args.delimiter, decimal=args.decimal, branch=args.branch)
