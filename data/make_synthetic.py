@@ -10,7 +10,8 @@ written, so the noise-free law evaluated at a stored strain is the value the noi
 (NumPy does not promise that ``Generator`` streams never change between NumPy versions; if a future
 NumPy changes the normal sampler, the regenerated noise differs and the regeneration test says so.)
 
-Each file is written atomically: a temporary file in the destination folder, then ``os.replace``.
+Each file is written atomically (:func:`fem.atomic.write_bytes`: a temporary file in the destination
+folder, fsynced, then ``os.replace``).
 
 Units: stress in MPa, strain and stretch dimensionless.
 
@@ -25,14 +26,18 @@ module (``importlib`` from its path) and compare the stored data with the noise-
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import tempfile
+import sys
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+if str(HERE.parent) not in sys.path:  # run as `python data/make_synthetic.py`: the repository's fem package
+    sys.path.insert(0, str(HERE.parent))
+
+from fem.atomic import write_bytes  # noqa: E402
+
 GENERATOR = "data/make_synthetic.py"
 REGENERATE = "python data/make_synthetic.py [--out DIR]"
 
@@ -442,12 +447,17 @@ def _sampling_line(n: int, space: str) -> str:
     )
 
 
+def _hyper_sample(name: str, n: int, ncomp: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Strain states, noisy stress and the noise standard deviation [MPa] of a multiaxial file."""
+    rng = np.random.default_rng(SEEDS[name])
+    strain = sample_strain_states(rng, n, ncomp)
+    stress, sd = _noise(rng, hyper_stress(strain), NOISE_FRACTION[name])
+    return strain, stress, sd
+
+
 def make_plane_strain() -> str:
     name = "synthetic_plane_strain.csv"
-    rng = np.random.default_rng(SEEDS[name])
-    strain = sample_strain_states(rng, N_PLANE, 3)
-    clean = hyper_stress(strain)
-    stress, sd = _noise(rng, clean, NOISE_FRACTION[name])
+    strain, stress, sd = _hyper_sample(name, N_PLANE, 3)
     comments = [
         _first_line("multiaxial small-strain hardening hyperelastic law, PLANE STRAIN"),
         _hyper_law_line(),
@@ -465,10 +475,7 @@ def make_plane_strain() -> str:
 
 def make_3d() -> str:
     name = "synthetic_3d.csv"
-    rng = np.random.default_rng(SEEDS[name])
-    strain = sample_strain_states(rng, N_3D, 6)
-    clean = hyper_stress(strain)
-    stress, sd = _noise(rng, clean, NOISE_FRACTION[name])
+    strain, stress, sd = _hyper_sample(name, N_3D, 6)
     comments = [
         _first_line("multiaxial small-strain hardening hyperelastic law, full 3D"),
         _hyper_law_line(),
@@ -493,28 +500,6 @@ MAKERS = {
 }
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` (ASCII) to a temporary file beside ``path``, fsync, then ``os.replace`` it."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 def generate(out_dir: str | os.PathLike[str] = HERE) -> list[Path]:
     """Write every synthetic file into ``out_dir`` (created if missing); return the paths written."""
     out = Path(out_dir)
@@ -522,7 +507,7 @@ def generate(out_dir: str | os.PathLike[str] = HERE) -> list[Path]:
     written = []
     for name, maker in MAKERS.items():
         path = out / name
-        _write_atomic(path, maker())
+        write_bytes(path, maker().encode("ascii"))  # ASCII, '\n' line ends on every platform
         written.append(path)
     return written
 

@@ -2,10 +2,12 @@
 
 Public API
 ----------
-fit(data, ...)            Fit a strain -> stress law from a CSV file, a Dataset or arrays.
+fit(data, options, ...)   Fit a strain -> stress law from a CSV file, a Dataset or arrays.
+FitOptions                How fit builds and trains a law (frozen; keyword overrides of fit).
 load(path)                Load a model file (re-checking its integrity and certificate).
 lipschitz_bound(model)    Certified upper bound of the tangent stiffness [stress unit / strain unit].
-read_curves(path, ...)    Read experimental stress-strain columns from a CSV file.
+read_curves(path, ...)    Read experimental stress-strain columns from a CSV file (a checked Dataset).
+Dataset                   Checked stress-strain data; Dataset.from_arrays(strain, stress, ...).
 SurrogateModel            The fitted law: callable on strain (n, d_in), ``.lipschitz_bound``, ``.tangent``.
 simulate(case, out_dir)   Run an explicit simulation from a TOML case file (or dict) with the fem solver.
 critical_time_step(mesh, material, ...)
@@ -22,14 +24,14 @@ strain.
 from fem.errors import CertificateError
 from fem.stability import critical_time_step
 
-from .csvdata import Dataset, read_curves
+from .data import Dataset, read_curves
 from .errors import CaseFileError, DataError, ModelFileError, SnsurrogateError, TrainingError
 from .lipschitz import lipschitz_bound, lipschitz_empirical
 from .material import as_material
 from .model import SurrogateModel
 from .modelfile import load, save
 from .simulation import simulate
-from .training import fit
+from .training import FitOptions, fit
 from .version import __version__
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "CertificateError",
     "DataError",
     "Dataset",
+    "FitOptions",
     "ModelFileError",
     "SnsurrogateError",
     "SurrogateModel",

@@ -1,4 +1,4 @@
-"""Fitting a stress network to data: :func:`fit`.
+"""Fitting a stress network to data: :func:`fit` with :class:`FitOptions`.
 
 Training minimises the mean squared error of the scaled stress ``sigma / s_sigma``: by default Adam
 (cosine learning-rate decay, mini-batches for large data) followed by a full-batch L-BFGS polish
@@ -6,7 +6,8 @@ Training minimises the mean squared error of the scaled stress ``sigma / s_sigma
 stalls on multiaxial data), or either optimizer alone. It keeps a seeded random
 validation split, stops early when the validation loss has not improved for ``patience`` epochs, and
 returns the best model seen. A non-finite or exploding loss stops training with a warning and keeps
-the best model so far (a :class:`~snsurrogate.errors.TrainingError` when there is none).
+the best model so far (a :class:`~snsurrogate.errors.TrainingError` when there is none); the loop,
+shared by both optimizers, is in :mod:`snsurrogate.optimization`.
 
 The spectrally normalized model (default) has every weight wrapped in PyTorch's ``spectral_norm``
 and fixed layer gains whose product sets the Lipschitz target; the unconstrained model is the same
@@ -16,38 +17,140 @@ architecture (widths, activation, scalings) with free weights and unit gains.
 from __future__ import annotations
 
 import copy
+import dataclasses
+import difflib
+import inspect
 import math
 import os
 import time
-import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
+from .data import Dataset, read_curves
 from .errors import TrainingError
 from .lipschitz import lipschitz_bound, lipschitz_empirical
 from .lipschitz_target import DEFAULT_MARGIN, auto_lipschitz
 from .model import SurrogateModel
 from .network import Architecture, StressNetwork, freeze, input_gains
+from .optimization import Split, TrainingLog, train
 from .version import __version__
 
+__all__ = ["DEFAULT_HIDDEN", "OPTIMIZERS", "READ_OPTIONS", "FitOptions", "TrainingLog", "fit", "resolve_device"]
+
 DEFAULT_HIDDEN = (32, 32, 32)
+#: Accepted values of :attr:`FitOptions.optimizer`.
+OPTIMIZERS = ("adam+lbfgs", "adam", "lbfgs")
 
 
-@dataclass
-class TrainingLog:
-    """What happened during training."""
+@dataclass(frozen=True)
+class FitOptions:
+    """How :func:`fit` builds and trains a law; frozen (derive variants with :func:`dataclasses.replace`
+    or with keyword overrides of :func:`fit`).
 
-    epochs_run: int
-    best_epoch: int
-    best_loss: float
-    stop_reason: str
-    history: list[tuple[int, float, float]]  # (epoch, train loss, validation loss), scaled units
+    Attributes
+    ----------
+    lipschitz : float or "auto"
+        Target Lipschitz constant ``L`` [stress unit per unit strain], or ``"auto"``: ``margin`` times
+        the steepest smoothed slope of the data (:mod:`snsurrogate.lipschitz_target`).
+    margin : float
+        Margin [-] of ``lipschitz="auto"``; default ``DEFAULT_MARGIN`` (1.1).
+    unconstrained : bool
+        Fit the same architecture without spectral normalization (for comparisons). Its certified
+        bound (product of exact spectral norms) is still computed and reported.
+    hidden : tuple of int
+        Hidden-layer widths (even for ``groupsort``); default ``(32, 32, 32)``.
+    activation : str
+        ``"groupsort"`` (default), ``"tanh"`` or ``"softplus"``.
+    zero_origin : bool
+        Zero strain gives exactly zero stress (default True).
+    optimizer : str
+        ``"adam+lbfgs"`` (default: ``epochs`` of Adam with cosine learning-rate decay from ``lr``, then
+        ``polish_epochs`` of full-batch L-BFGS with five iterations each, starting from the best Adam
+        state), ``"adam"`` or ``"lbfgs"`` (``epochs`` of L-BFGS alone).
+    epochs : int
+        Epochs of Adam (of L-BFGS with ``optimizer="lbfgs"``), at least 1; default 1000.
+    polish_epochs : int
+        Epochs of L-BFGS after Adam with ``optimizer="adam+lbfgs"``, at least 1; default 200.
+    lr : float
+        Initial Adam learning rate [-] (the loss is in scaled stress); default 1e-2.
+    batch_size : int or None
+        Adam mini-batch size [points]; None (default): full batches up to 4096 points, else 1024.
+    val_fraction : float
+        Share of the points held out for validation, in [0, 0.9); default 0.15.
+    patience : int or None
+        Early stopping: epochs without a validation improvement before a phase stops; None (default):
+        ``max(200, epochs // 4)`` with the phase's epochs.
+    seed : int
+        Seeds the initialisation, the validation split and the batch order: a fit is reproducible.
+    float64 : bool
+        Train and store the model in double precision (default False: float32).
+    device : str
+        ``"auto"`` (default; CUDA when available), ``"cpu"`` or ``"cuda"``.
+    progress : bool
+        Show a progress bar (tqdm) with the current losses (default False).
+
+    Raises
+    ------
+    TrainingError
+        An option out of range (checked on construction).
+    """
+
+    lipschitz: float | str = "auto"
+    margin: float = DEFAULT_MARGIN
+    unconstrained: bool = False
+    hidden: tuple[int, ...] = DEFAULT_HIDDEN
+    activation: str = "groupsort"
+    zero_origin: bool = True
+    optimizer: str = "adam+lbfgs"
+    epochs: int = 1000
+    polish_epochs: int = 200
+    lr: float = 1e-2
+    batch_size: int | None = None
+    val_fraction: float = 0.15
+    patience: int | None = None
+    seed: int = 0
+    float64: bool = False
+    device: str = "auto"
+    progress: bool = False
+
+    def __post_init__(self) -> None:
+        if self.lipschitz != "auto":
+            try:
+                target = float(self.lipschitz)
+            except (TypeError, ValueError):
+                target = math.nan
+            if not (math.isfinite(target) and target > 0):
+                raise TrainingError(f"lipschitz must be 'auto' or a positive number, got {self.lipschitz!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise TrainingError(f"unknown optimizer {self.optimizer!r}; expected adam+lbfgs, adam or lbfgs")
+        if not 0.0 <= self.val_fraction < 0.9:
+            raise TrainingError(f"val_fraction must be in [0, 0.9), got {self.val_fraction!r}")
+        if self.epochs < 1 or self.polish_epochs < 1:
+            raise TrainingError(
+                f"epochs and polish_epochs must be at least 1, got {self.epochs!r} and {self.polish_epochs!r}"
+            )
+        try:
+            hidden = tuple(int(w) for w in self.hidden)
+        except (TypeError, ValueError):
+            raise TrainingError(f"hidden must list positive widths, got {self.hidden!r}") from None
+        object.__setattr__(self, "hidden", hidden)
+
+
+_FIT_OPTIONS = tuple(f.name for f in dataclasses.fields(FitOptions))
+#: Keyword arguments of :func:`fit` that go to :func:`~snsurrogate.data.read_curves` (every one it takes).
+READ_OPTIONS = tuple(name for name in inspect.signature(read_curves).parameters if name != "path")
+# what applies to data that is not a path: the unit and check options of Dataset.from_arrays, the check
+# options of Dataset.check
+_ARRAY_OPTIONS = ("stress_unit", "strain_unit", "branch", "min_rows")
+_DATASET_OPTIONS = ("branch", "min_rows")
+assert not set(_FIT_OPTIONS) & set(READ_OPTIONS), "a fit option and a reading option share a name"
+# other libraries' names of a few options, which spelling alone does not lead to
+_ALIASES = {"learning_rate": "lr", "n_epochs": "epochs", "max_epochs": "epochs", "widths": "hidden",
+            "double": "float64", "lipschitz_target": "lipschitz"}
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -62,238 +165,71 @@ def resolve_device(device: str | torch.device) -> torch.device:
     return torch.device(name)
 
 
-def _as_arrays(data: Any, read_kwargs: dict[str, Any]):
-    """Return ``(strain, stress, info)`` from a Dataset, a CSV path, or a pair of arrays."""
-    if isinstance(data, (str, os.PathLike)):
-        from .csvdata import read_curves
-
-        data = read_curves(data, **{k: v for k, v in read_kwargs.items() if v is not None})
-    if hasattr(data, "strain_columns") and hasattr(data, "sha256"):  # a csvdata.Dataset
-        info = {
-            "columns": {"strain": list(data.strain_columns), "stress": list(data.stress_columns),
-                        "strain_input": "stretch" if data.strain_unit == "stretch" else "strain"},
-            "units": {"strain": "-", "strain_in_file": data.strain_unit, "stress": data.stress_unit},
-            "data": {"source": Path(data.source).name, "sha256": data.sha256, "notes": list(data.notes)},
-        }
-        return np.asarray(data.strain, np.float64), np.asarray(data.stress, np.float64), info
-    if isinstance(data, (tuple, list)) and len(data) == 2:
-        strain = np.asarray(data[0], np.float64)
-        stress = np.asarray(data[1], np.float64)
-        strain = strain[:, None] if strain.ndim == 1 else strain
-        stress = stress[:, None] if stress.ndim == 1 else stress
-        if strain.ndim != 2 or stress.ndim != 2 or len(strain) != len(stress):
-            raise ValueError(
-                f"strain and stress must be (n, d) arrays of equal length, got {strain.shape} and {stress.shape}"
-            )
-        if not (np.isfinite(strain).all() and np.isfinite(stress).all()):
-            raise ValueError("strain and stress arrays must be finite")
-        unit = read_kwargs.get("stress_unit") or "unspecified"
-        info = {
-            "columns": {"strain": [f"strain_{i}" for i in range(strain.shape[1])],
-                        "stress": [f"stress_{i}" for i in range(stress.shape[1])], "strain_input": "strain"},
-            "units": {"strain": "-", "strain_in_file": "-", "stress": unit},
-            "data": {"source": "<arrays>", "sha256": _array_hash(strain, stress), "notes": []},
-        }
-        return strain, stress, info
-    raise TypeError("data must be a Dataset, a CSV path, or a (strain, stress) pair of arrays")
-
-
-def _array_hash(*arrays: np.ndarray) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    for a in arrays:
-        h.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
-    return h.hexdigest()
-
-
-def fit(
-    data: Any,
-    *,
-    strain: Sequence[str] | None = None,
-    stress: Sequence[str] | None = None,
-    stretch: str | None = None,
-    stress_unit: str | None = None,
-    strain_unit: str | None = None,
-    delimiter: str = ",",
-    branch: str = "all",
-    lipschitz: float | str = "auto",
-    margin: float = DEFAULT_MARGIN,
-    unconstrained: bool = False,
-    hidden: Sequence[int] = DEFAULT_HIDDEN,
-    activation: str = "groupsort",
-    epochs: int = 1000,
-    lr: float = 1e-2,
-    batch_size: int | None = None,
-    optimizer: str = "adam+lbfgs",
-    polish_epochs: int = 200,
-    val_fraction: float = 0.15,
-    patience: int | None = None,
-    seed: int = 0,
-    float64: bool = False,
-    device: str = "auto",
-    zero_origin: bool = True,
-    progress: bool = False,
-) -> SurrogateModel:
+def fit(data: str | os.PathLike[str] | Dataset | tuple[Any, Any], options: FitOptions | None = None,
+        **overrides: Any) -> SurrogateModel:
     """Fit a neural stress–strain law with a certified Lipschitz bound.
 
     Parameters
     ----------
     data
-        A :class:`snsurrogate.csvdata.Dataset`, a CSV path (then ``strain``/``stretch``, ``stress``
-        and the other reading options select the columns, see :func:`snsurrogate.csvdata.read_curves`),
-        or a pair ``(strain (n, d_in), stress (n, d_out))`` of arrays.
-    lipschitz
-        Target Lipschitz constant ``L`` [stress unit per strain unit], or ``"auto"``: ``margin`` times
-        the steepest smoothed slope of the data (:mod:`snsurrogate.lipschitz_target`).
-    unconstrained
-        Fit the same architecture without spectral normalization (for comparisons). Its certified
-        bound (product of exact spectral norms) is still computed and reported.
-    hidden, activation
-        Hidden-layer widths and activation (``groupsort``, the default; ``tanh``; ``softplus``).
-    epochs, lr, batch_size, optimizer, polish_epochs, val_fraction, patience
-        Training budget and method. ``optimizer``: ``"adam+lbfgs"`` (default: ``epochs`` of Adam with
-        cosine learning-rate decay from ``lr``, then ``polish_epochs`` of full-batch L-BFGS with five
-        iterations each, starting from the best Adam state), ``"adam"`` or ``"lbfgs"`` (``epochs`` of
-        L-BFGS alone). ``batch_size=None`` uses full batches up to 4096 points. Early stopping watches
-        the validation loss with ``patience`` epochs (default ``max(200, epochs // 4)``).
-    seed
-        Seeds the initialisation, the validation split and the batch order: a fit is reproducible.
-    float64
-        Train and store the model in double precision.
-    device
-        ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
-    zero_origin
-        Zero strain gives exactly zero stress.
-    progress
-        Show a progress bar (tqdm) with the current losses.
+        A CSV path (read by :func:`~snsurrogate.data.read_curves`), a :class:`~snsurrogate.data.Dataset`,
+        or a pair ``(strain (n,) or (n, d_in), stress (n,) or (n, d_out))`` of arrays in test order
+        (made a data set by :meth:`Dataset.from_arrays <snsurrogate.data.Dataset.from_arrays>`). Every
+        kind of data gets the checks of :mod:`snsurrogate.data.checks` (hysteresis, conflicting
+        stresses, NaN, shapes).
+    options
+        How to build and train the law; default ``FitOptions()``.
+    **overrides
+        Fields of :class:`FitOptions` (``epochs=200``, ``seed=3``, ...) replace those of ``options``.
+        The options of :func:`~snsurrogate.data.read_curves` (:data:`READ_OPTIONS`: ``strain``,
+        ``stress``, ``stretch``, ``stress_unit``, ``strain_unit``, ``delimiter``, ``decimal``,
+        ``branch``, ``min_rows``) go to the reader when ``data`` is a path; with arrays
+        ``stress_unit``, ``strain_unit``, ``branch`` and ``min_rows`` apply, with a Dataset
+        ``branch`` and ``min_rows``.
 
     Returns
     -------
     SurrogateModel
         On the CPU, with ``lipschitz_bound`` certified and ``summary`` holding ``lipschitz_bound``,
         ``lipschitz_empirical``, ``rmse`` [stress unit], ``r2``, ``n_points``, ``seconds`` and more.
+
+    Raises
+    ------
+    TypeError
+        An unknown keyword (the message names the nearest valid one), or a reading option that does not
+        apply to this kind of data.
+    DataError
+        Data that cannot be read or fails a check.
+    TrainingError
+        Bad options, too few points, or training that diverged before improving on the initial weights.
     """
     t0 = time.perf_counter()
-    read_kwargs = dict(strain=strain, stress=stress, stretch=stretch, stress_unit=stress_unit,
-                       strain_unit=strain_unit, delimiter=delimiter, branch=branch)
-    eps_np, sig_np, info = _as_arrays(data, read_kwargs)
-    n, d_in = eps_np.shape
-    d_out = sig_np.shape[1]
+    opts, read = _split_overrides(options, overrides, data)
+    ds = _dataset(data, read)
+    n = ds.n_points
     if n < 4:
         raise TrainingError(f"need at least 4 data points to fit, got {n}")
-    if optimizer not in ("adam", "lbfgs", "adam+lbfgs"):
-        raise TrainingError(f"unknown optimizer {optimizer!r}; expected adam+lbfgs, adam or lbfgs")
-    if not 0.0 <= val_fraction < 0.9:
-        raise TrainingError(f"val_fraction must be in [0, 0.9), got {val_fraction!r}")
-    if epochs < 1 or polish_epochs < 1:
-        raise TrainingError(f"epochs and polish_epochs must be at least 1, got {epochs!r} and {polish_epochs!r}")
-    dev = resolve_device(device)
-    dtype = torch.float64 if float64 else torch.float32
+    dev = resolve_device(opts.device)
+    dtype = torch.float64 if opts.float64 else torch.float32
+    eps_np, sig_np = np.asarray(ds.strain, np.float64), np.asarray(ds.stress, np.float64)
+    law = _law(eps_np, sig_np, opts)
 
-    # Scalings: one scalar per side.
-    s_eps = float(np.max(np.abs(eps_np)))
-    s_sig = float(np.max(np.abs(sig_np)))
-    if s_eps == 0.0 or s_sig == 0.0:
-        raise TrainingError("strain and stress must not be identically zero")
-    steepest = None
-    if lipschitz == "auto":
-        try:
-            target, steepest = auto_lipschitz(eps_np, sig_np, margin)
-        except ValueError as exc:
-            raise TrainingError(str(exc)) from None
-        rule = f"auto: {margin:g} x steepest smoothed data slope ({steepest:.6g})"
-    else:
-        try:
-            target = float(lipschitz)
-        except (TypeError, ValueError):
-            raise TrainingError(f"lipschitz must be 'auto' or a positive number, got {lipschitz!r}") from None
-        if not (math.isfinite(target) and target > 0):
-            raise TrainingError(f"lipschitz must be 'auto' or a positive number, got {lipschitz!r}")
-        rule = "user value"
-    n_layers = len(tuple(hidden)) + 1
-    # The whole gain kappa = L s_eps / s_sig sits on the first layer: the hidden layers then see
-    # features sharp enough for the steep parts of a curve (measured: far better fits than an even
-    # split over the layers, and tighter bounds). Unconstrained weights are free: unit gains.
-    kappa = target * s_eps / s_sig
-    gains = (1.0,) * n_layers if unconstrained else input_gains(n_layers, kappa)
-    try:
-        arch = Architecture(d_in, d_out, tuple(hidden), activation, s_eps, s_sig, gains, zero_origin)
-    except ValueError as exc:
-        raise TrainingError(str(exc)) from None
-
-    torch.manual_seed(seed)
-    net = StressNetwork(arch, spectral=not unconstrained).to(dev, dtype)
-    rng = np.random.default_rng(seed)
-    perm = rng.permutation(n)
-    n_val = int(round(val_fraction * n)) if val_fraction > 0 else 0
-    n_val = min(n_val, n - 2)
+    torch.manual_seed(opts.seed)
+    net = StressNetwork(law.arch, spectral=not opts.unconstrained).to(dev, dtype)
+    perm = np.random.default_rng(opts.seed).permutation(n)
+    n_val = min(int(round(opts.val_fraction * n)) if opts.val_fraction > 0 else 0, n - 2)
     val_idx, tr_idx = perm[:n_val], perm[n_val:]
     eps_t = torch.as_tensor(eps_np, dtype=dtype, device=dev)
-    sig_t = torch.as_tensor(sig_np / s_sig, dtype=dtype, device=dev)
-    split = (eps_t[tr_idx], sig_t[tr_idx], eps_t[val_idx], sig_t[val_idx])
-    if optimizer == "adam+lbfgs":
-        log = _train(net, *split, epochs=epochs, lr=lr, batch_size=batch_size, optimizer="adam",
-                     patience=patience, seed=seed, progress=progress)
-        polish = _train(net, *split, epochs=polish_epochs, lr=lr, batch_size=None, optimizer="lbfgs",
-                        patience=patience, seed=seed, progress=progress, best_loss=log.best_loss)
-        best_epoch = log.best_epoch if polish.best_epoch == 0 else log.epochs_run + polish.best_epoch
-        log = TrainingLog(log.epochs_run + polish.epochs_run, best_epoch, min(log.best_loss, polish.best_loss),
-                          f"Adam: {log.stop_reason}; L-BFGS: {polish.stop_reason}", log.history + polish.history)
-    else:
-        log = _train(net, *split, epochs=epochs, lr=lr, batch_size=batch_size, optimizer=optimizer,
-                     patience=patience, seed=seed, progress=progress)
+    sig_t = torch.as_tensor(sig_np / law.arch.stress_scale, dtype=dtype, device=dev)
+    log = train(net, Split(eps_t[tr_idx], sig_t[tr_idx], eps_t[val_idx], sig_t[val_idx]), opts)
 
-    frozen = freeze(net).cpu().to(torch.float64 if float64 else torch.float32)
-    bound = lipschitz_bound(frozen)
-    # Metrics in double precision on all points.
-    eval_net = copy.deepcopy(frozen).double()
-    with torch.no_grad():
-        pred = eval_net(torch.as_tensor(eps_np)).numpy()
-    res = pred - sig_np
-    rmse = float(np.sqrt(np.mean(res**2)))
-    ss_tot = float(np.sum((sig_np - sig_np.mean(axis=0)) ** 2))
-    r2 = float(1.0 - np.sum(res**2) / ss_tot) if ss_tot > 0 else float("nan")
-    rmse_val = float(np.sqrt(np.mean(res[val_idx] ** 2))) if n_val else None
+    frozen = freeze(net).cpu().to(dtype)
+    summary = _summary(frozen, ds, opts, law, log, val_idx, dev, dtype)
     lo, hi = eps_np.min(axis=0), eps_np.max(axis=0)
-    emp, at = lipschitz_empirical(eval_net, lo, hi, extra_points=torch.as_tensor(eps_np), seed=seed)
-    unit = info["units"]["stress"]
-    summary = {
-        "lipschitz_bound": bound,
-        "lipschitz_empirical": emp,
-        "lipschitz_empirical_at": [float(v) for v in at],
-        "tightness": bound / emp if emp > 0 else None,
-        "at_bound": bool(emp >= 0.98 * bound),
-        "lipschitz_target": None if unconstrained else target,
-        "lipschitz_rule": rule,
-        "steepest_data_slope": steepest,
-        "lipschitz_unit": f"{unit} per unit strain",
-        "rmse": rmse,
-        "rmse_validation": rmse_val,
-        "r2": r2,
-        "n_points": int(n),
-        "n_train": int(len(tr_idx)),
-        "n_validation": int(n_val),
-        "constrained": not unconstrained,
-        "activation": activation,
-        "hidden": list(arch.hidden),
-        "optimizer": optimizer,
-        "epochs_run": log.epochs_run,
-        "best_epoch": log.best_epoch,
-        "stop_reason": log.stop_reason,
-        "seed": seed,
-        "device": str(dev),
-        "dtype": str(dtype).replace("torch.", ""),
-        "stress_unit": unit,
-        "strain_unit": "-",
-        "data_file": info["data"]["source"],
-        "data_sha256": info["data"]["sha256"],
-        "package_version": __version__,
-        "torch_version": torch.__version__,
-    }
+    info = _data_info(ds)
     metadata = {
-        "constrained": not unconstrained,
-        "lipschitz_target": None if unconstrained else target,
+        "constrained": not opts.unconstrained,
+        "lipschitz_target": summary["lipschitz_target"],
         "package_version": __version__,
         "columns": info["columns"],
         "units": info["units"],
@@ -304,108 +240,144 @@ def fit(
     return SurrogateModel(frozen, metadata)
 
 
-def _train(net: StressNetwork, x_tr, y_tr, x_va, y_va, *, epochs, lr, batch_size, optimizer, patience, seed,
-           progress, best_loss: float = math.inf) -> TrainingLog:
-    """Train ``net`` in place (to its best validation state); losses are MSE of scaled stress."""
-    n_tr = len(x_tr)
-    has_val = len(x_va) > 0
-    bs = n_tr if batch_size is None and n_tr <= 4096 else (batch_size or 1024)
-    bs = max(1, min(bs, n_tr))
-    patience = patience if patience is not None else max(200, epochs // 4)
-    gen = torch.Generator(device="cpu").manual_seed(seed)
-
-    inv_scale = 1.0 / net.arch.stress_scale
-
-    def loss_on(x, y):  # y: scaled stress; the network returns stress in stress units
-        return torch.mean((net(x) * inv_scale - y) ** 2)
-
-    if optimizer == "adam":
-        opt = torch.optim.Adam(net.parameters(), lr=lr)
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs, eta_min=lr * 0.01)
+def _split_overrides(options: FitOptions | None, overrides: dict[str, Any], data: Any):
+    """``(FitOptions, reading options)`` from ``fit``'s keyword arguments (TypeError for unknown ones)."""
+    if options is not None and not isinstance(options, FitOptions):
+        raise TypeError(f"options must be a FitOptions, got {type(options).__name__}")
+    fit_over = {k: v for k, v in overrides.items() if k in _FIT_OPTIONS}
+    read = {k: v for k, v in overrides.items() if k in READ_OPTIONS}
+    for name in overrides:
+        if name not in fit_over and name not in read:
+            valid = _FIT_OPTIONS + READ_OPTIONS
+            near = ([_ALIASES[name]] if name in _ALIASES else None) or difflib.get_close_matches(
+                name, valid, n=1, cutoff=0.6) or difflib.get_close_matches(name, valid, n=1, cutoff=0.0)
+            raise TypeError(
+                f"fit() got an unexpected keyword argument {name!r}; did you mean {near[0]!r}? (fit takes the "
+                f"fields of FitOptions and the options of read_curves)"
+            )
+    if isinstance(data, (str, os.PathLike)):
+        allowed, kind = READ_OPTIONS, "a CSV path"
+    elif isinstance(data, Dataset):
+        allowed, kind = _DATASET_OPTIONS, "a Dataset (already read)"
     else:
-        opt = torch.optim.LBFGS(net.parameters(), lr=1.0, max_iter=5, history_size=20, line_search_fn="strong_wolfe")
-        sched = None
+        allowed, kind = _ARRAY_OPTIONS, "arrays"
+    for name in read:
+        if name not in allowed:
+            raise TypeError(
+                f"fit() got {name}=, an option of reading a CSV file, but data is {kind}; with {kind} fit "
+                f"takes {', '.join(allowed)} of the reading options"
+            )
+    opts = dataclasses.replace(options or FitOptions(), **fit_over) if fit_over else options or FitOptions()
+    return opts, read
 
-    best = (best_loss, 0, copy.deepcopy(net.state_dict()))
-    history: list[tuple[int, float, float]] = []
-    first_loss = None
-    stop_reason = f"reached the epoch budget ({epochs})"
-    bar = tqdm(range(1, epochs + 1), desc="fit", unit="epoch", disable=not progress, mininterval=0.5, leave=False)
-    epoch = 0
-    full_batch = optimizer == "adam" and bs >= n_tr
-    x_all = torch.cat((x_tr, x_va)) if full_batch else None
-    for epoch in bar:
-        net.train()
-        snapshot = None
-        if full_batch:
-            # One forward over [train; validation]: the validation loss of the current weights comes
-            # with the training loss, and the weights are kept if they are the best so far.
-            opt.zero_grad(set_to_none=True)
-            pred = net(x_all) * inv_scale
-            loss = torch.mean((pred[:n_tr] - y_tr) ** 2)
-            with torch.no_grad():
-                val_loss = float(torch.mean((pred[n_tr:] - y_va) ** 2)) if has_val else float(loss)
-            train_loss = float(loss.detach())
-            if val_loss < best[0] * (1 - 1e-6) and math.isfinite(train_loss):
-                snapshot = copy.deepcopy(net.state_dict())
-            loss.backward()
-            opt.step()
-            sched.step()
-        elif optimizer == "adam":
-            total = 0.0
-            order = torch.randperm(n_tr, generator=gen).to(x_tr.device)
-            for start in range(0, n_tr, bs):
-                idx = order[start:start + bs]
-                opt.zero_grad(set_to_none=True)
-                loss = loss_on(x_tr[idx], y_tr[idx])
-                loss.backward()
-                opt.step()
-                total += float(loss.detach()) * (min(start + bs, n_tr) - start)
-            train_loss = total / n_tr
-            sched.step()
-        else:
-            if net.spectral:
-                with torch.no_grad():  # advance the power iteration outside the closure
-                    net(x_tr[:1])
-                net.eval()  # fixed sigma vectors inside the line search: a deterministic objective
 
-            def closure():
-                opt.zero_grad(set_to_none=True)
-                loss = loss_on(x_tr, y_tr)
-                loss.backward()
-                return loss
+def _dataset(data: Any, read: dict[str, Any]) -> Dataset:
+    """A checked :class:`Dataset` from a CSV path, a Dataset (checked unless it was, or again with the
+    ``branch`` and ``min_rows`` given) or a pair of arrays."""
+    if isinstance(data, (str, os.PathLike)):
+        return read_curves(data, **read)
+    if isinstance(data, Dataset):
+        if data.checked_branch is not None and not read:
+            return data
+        # rows were counted when it was read (min_rows); fit itself needs 4 points (a TrainingError)
+        return data.check(branch=read.get("branch", "all"), min_rows=read.get("min_rows", 1))
+    if isinstance(data, (tuple, list)) and len(data) == 2:
+        return Dataset.from_arrays(data[0], data[1], **read)
+    raise TypeError("data must be a Dataset, a CSV path, or a (strain, stress) pair of arrays")
 
-            train_loss = float(opt.step(closure).detach())
-        if not full_batch:
-            net.eval()
-            with torch.no_grad():
-                val_loss = float(loss_on(x_va, y_va)) if has_val else float(loss_on(x_tr, y_tr))
-            if val_loss < best[0] * (1 - 1e-6):
-                snapshot = copy.deepcopy(net.state_dict())
-        if first_loss is None:
-            first_loss = max(train_loss, 1e-30)
-        history.append((epoch, train_loss, val_loss))
-        if not (math.isfinite(train_loss) and math.isfinite(val_loss)) or train_loss > 1e4 * first_loss:
-            finite = math.isfinite(train_loss) and math.isfinite(val_loss)
-            what = "loss exploded" if finite else "non-finite loss"
-            stop_reason = f"diverged at epoch {epoch} ({what}); kept the best model, from epoch {best[1]}"
-            # full batch: the snapshot of epoch 1 holds the initial, untrained weights; a polish phase
-            # (best_loss given) falls back to the state it started from
-            if not math.isfinite(best_loss) and best[1] < (2 if full_batch else 1):
-                raise TrainingError(
-                    f"training diverged at epoch {epoch} ({what}) before improving on the initial weights; "
-                    "try a smaller learning rate (--lr) or --float64"
-                )
-            warnings.warn(f"training {stop_reason}", RuntimeWarning, stacklevel=3)
-            break
-        if snapshot is not None:
-            best = (val_loss, epoch, snapshot)
-        elif epoch - best[1] >= patience:
-            stop_reason = f"early stop: no validation improvement for {patience} epochs"
-            break
-        if progress and epoch % 25 == 0:
-            bar.set_postfix(loss=f"{train_loss:.3e}", val=f"{val_loss:.3e}", best=f"{best[0]:.3e}", refresh=False)
-    bar.close()
-    net.load_state_dict(best[2])
-    net.eval()
-    return TrainingLog(epoch, best[1], best[0], stop_reason, history)
+
+def _data_info(ds: Dataset) -> dict[str, dict[str, Any]]:
+    """The ``columns``, ``units`` and ``data`` sections of a model's metadata."""
+    return {
+        "columns": {"strain": list(ds.strain_columns), "stress": list(ds.stress_columns),
+                    "strain_input": "stretch" if ds.strain_unit == "stretch" else "strain"},
+        "units": {"strain": "-", "strain_in_file": ds.strain_unit, "stress": ds.stress_unit},
+        "data": {"source": Path(ds.source).name, "sha256": ds.sha256, "notes": list(ds.notes)},
+    }
+
+
+@dataclass(frozen=True)
+class _Law:
+    """The network's architecture and how its Lipschitz target ``L`` [stress unit per unit strain] was set."""
+
+    arch: Architecture
+    target: float
+    steepest: float | None  # steepest smoothed data slope, with lipschitz="auto"
+    rule: str
+
+
+def _law(eps: np.ndarray, sig: np.ndarray, opts: FitOptions) -> _Law:
+    """Scalings, gains and the Lipschitz target of the law for strain ``eps`` and stress ``sig``."""
+    s_eps = float(np.max(np.abs(eps)))  # one scalar per side
+    s_sig = float(np.max(np.abs(sig)))
+    if s_eps == 0.0 or s_sig == 0.0:
+        raise TrainingError("strain and stress must not be identically zero")
+    steepest = None
+    if opts.lipschitz == "auto":
+        try:
+            target, steepest = auto_lipschitz(eps, sig, opts.margin)
+        except ValueError as exc:
+            raise TrainingError(str(exc)) from None
+        rule = f"auto: {opts.margin:g} x steepest smoothed data slope ({steepest:.6g})"
+    else:
+        target, rule = float(opts.lipschitz), "user value"
+    n_layers = len(opts.hidden) + 1
+    # The whole gain kappa = L s_eps / s_sig sits on the first layer: the hidden layers then see
+    # features sharp enough for the steep parts of a curve (measured: far better fits than an even
+    # split over the layers, and tighter bounds). Unconstrained weights are free: unit gains.
+    kappa = target * s_eps / s_sig
+    gains = (1.0,) * n_layers if opts.unconstrained else input_gains(n_layers, kappa)
+    try:
+        arch = Architecture(eps.shape[1], sig.shape[1], opts.hidden, opts.activation, s_eps, s_sig, gains,
+                            opts.zero_origin)
+    except ValueError as exc:
+        raise TrainingError(str(exc)) from None
+    return _Law(arch, target, steepest, rule)
+
+
+def _summary(frozen: StressNetwork, ds: Dataset, opts: FitOptions, law: _Law, log: TrainingLog,
+             val_idx: np.ndarray, dev: torch.device, dtype: torch.dtype) -> dict[str, Any]:
+    """Bound, tangent found, errors (in double precision on all points) and the training record."""
+    eps, sig = np.asarray(ds.strain, np.float64), np.asarray(ds.stress, np.float64)
+    bound = lipschitz_bound(frozen)
+    eval_net = copy.deepcopy(frozen).double()
+    with torch.no_grad():
+        pred = eval_net(torch.as_tensor(eps)).numpy()
+    res = pred - sig
+    ss_tot = float(np.sum((sig - sig.mean(axis=0)) ** 2))
+    n, n_val = ds.n_points, len(val_idx)
+    emp, at = lipschitz_empirical(eval_net, eps.min(axis=0), eps.max(axis=0), extra_points=torch.as_tensor(eps),
+                                  seed=opts.seed)
+    return {
+        "lipschitz_bound": bound,
+        "lipschitz_empirical": emp,
+        "lipschitz_empirical_at": [float(v) for v in at],
+        "tightness": bound / emp if emp > 0 else None,
+        "at_bound": bool(emp >= 0.98 * bound),
+        "lipschitz_target": None if opts.unconstrained else law.target,
+        "lipschitz_rule": law.rule,
+        "steepest_data_slope": law.steepest,
+        "lipschitz_unit": f"{ds.stress_unit} per unit strain",
+        "rmse": float(np.sqrt(np.mean(res**2))),
+        "rmse_validation": float(np.sqrt(np.mean(res[val_idx] ** 2))) if n_val else None,
+        "r2": float(1.0 - np.sum(res**2) / ss_tot) if ss_tot > 0 else float("nan"),
+        "n_points": int(n),
+        "n_train": int(n - n_val),
+        "n_validation": int(n_val),
+        "constrained": not opts.unconstrained,
+        "activation": opts.activation,
+        "hidden": list(law.arch.hidden),
+        "optimizer": opts.optimizer,
+        "epochs_run": log.epochs_run,
+        "best_epoch": log.best_epoch,
+        "stop_reason": log.stop_reason,
+        "seed": opts.seed,
+        "device": str(dev),
+        "dtype": str(dtype).replace("torch.", ""),
+        "stress_unit": ds.stress_unit,
+        "strain_unit": "-",
+        "data_file": Path(ds.source).name,
+        "data_sha256": ds.sha256,
+        "package_version": __version__,
+        "torch_version": torch.__version__,
+    }

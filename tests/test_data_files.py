@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 SCRIPT = DATA / "make_synthetic.py"
-SHARED = Path("/work/shared/data")
+SHARED = ROOT.parent / "shared" / "data"  # ../shared/data beside the repository (the original copies), where present
 REAL_FILES = ["treloar1944_uniaxial_tension.csv", "al6061t6_uniaxial_tension_CA-RD-01.csv"]
 SYNTHETIC_FILES = [
     "synthetic_cubic_1d.csv",

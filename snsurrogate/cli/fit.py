@@ -15,8 +15,12 @@ from __future__ import annotations
 import argparse
 import math
 import warnings
+from typing import TYPE_CHECKING, Any
 
 from ..lipschitz_target import DEFAULT_MARGIN
+
+if TYPE_CHECKING:
+    from ..training import FitOptions
 
 HELP = "fit a certified neural stress-strain law to a CSV file"
 
@@ -92,24 +96,35 @@ def add_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, metavar="MODEL", help="output stem: writes MODEL.pt, MODEL.json, MODEL.png")
 
 
-def run(args: argparse.Namespace) -> int:
-    from ..csvdata import read_curves
-    from ..report import output_paths, plot_fit, write_summary
-    from ..training import DEFAULT_HIDDEN, fit
+def fit_options(args: argparse.Namespace) -> FitOptions:
+    """The :class:`~snsurrogate.training.FitOptions` that the parsed flags ask for."""
+    from ..training import DEFAULT_HIDDEN, FitOptions
 
-    data = read_curves(args.csv, strain=args.strain, stretch=args.stretch, stress=args.stress,
-                       stress_unit=args.stress_unit, strain_unit=args.strain_unit, delimiter=args.delimiter,
-                       decimal=args.decimal, branch=args.branch)
+    return FitOptions(lipschitz=args.lipschitz, margin=args.margin, unconstrained=args.unconstrained,
+                      hidden=args.hidden or DEFAULT_HIDDEN, activation=args.activation, zero_origin=args.zero_origin,
+                      optimizer=args.optimizer, epochs=args.epochs, polish_epochs=args.polish_epochs, lr=args.lr,
+                      batch_size=args.batch_size, val_fraction=args.val_fraction, patience=args.patience,
+                      seed=args.seed, float64=args.float64, device=args.device, progress=not args.quiet)
+
+
+def read_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Keyword arguments of :func:`~snsurrogate.data.read_curves` that the parsed flags ask for."""
+    return dict(strain=args.strain, stretch=args.stretch, stress=args.stress, stress_unit=args.stress_unit,
+                strain_unit=args.strain_unit, delimiter=args.delimiter, decimal=args.decimal, branch=args.branch)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..data import read_curves
+    from ..report import output_paths, plot_fit, write_summary
+    from ..training import fit
+
+    data = read_curves(args.csv, **read_options(args))
     for note in data.notes:
         print(f"note: {note}")
+    options = fit_options(args)  # after the notes, as before FitOptions checked the options itself
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
-        model = fit(data, lipschitz=args.lipschitz, margin=args.margin, unconstrained=args.unconstrained,
-                    hidden=args.hidden or DEFAULT_HIDDEN, activation=args.activation, epochs=args.epochs,
-                    lr=args.lr, batch_size=args.batch_size, optimizer=args.optimizer, polish_epochs=args.polish_epochs,
-                    val_fraction=args.val_fraction, patience=args.patience, seed=args.seed,
-                    float64=args.float64, device=args.device, zero_origin=args.zero_origin,
-                    progress=not args.quiet)
+        model = fit(data, options)
     for w in caught:
         print(f"warning: {w.message}")
     model_path, json_path, png_path = output_paths(args.out)

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from ..case import load_case
-from ..csvdata import read_curves
+from ..data import read_curves
 from ..model import SurrogateModel
 from ..simulation import build, choose_time_step, n_steps, simulate
 from ..training import fit
@@ -60,7 +60,7 @@ def energy_growth(history: dict[str, np.ndarray]) -> float:
 
 
 def fit_models(data, seed: int, settings: Settings) -> dict[str, SurrogateModel]:
-    """The SN and the unconstrained model of a :class:`~snsurrogate.csvdata.Dataset`: same data,
+    """The SN and the unconstrained model of a :class:`~snsurrogate.data.Dataset`: same data,
     architecture, seed and budget."""
     return {kind: fit(data, unconstrained=kind == "unconstrained", hidden=settings.hidden,
                       activation=settings.activation, epochs=settings.epochs, polish_epochs=settings.polish_epochs,

@@ -1,4 +1,4 @@
-"""Tests of snsurrogate.csvdata: reading experimental stress–strain CSV files."""
+"""Tests of snsurrogate.data.read_curves: reading experimental stress–strain CSV files."""
 
 from __future__ import annotations
 
@@ -9,16 +9,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from snsurrogate import csvdata
-from snsurrogate.csvdata import Dataset, read_curves
+from snsurrogate.data import Dataset, checks, read_curves
 from snsurrogate.errors import DataError
 
 AL = "al6061t6_uniaxial_tension_CA-RD-01.csv"
 TRELOAR = "treloar1944_uniaxial_tension.csv"
 
 
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"  # ../shared/data beside the repository, where present
+
+
 def real_file(name: str) -> Path:
-    for folder in (Path(__file__).resolve().parents[1] / "data", Path("/work/shared/data")):
+    for folder in (ROOT / "data", SHARED):
         if (folder / name).is_file():
             return folder / name
     pytest.skip(f"{name} not available")
@@ -398,7 +401,7 @@ def test_conflict_one_strain_column(tmp_path):
 @pytest.mark.parametrize("dense_path", [False, True])
 def test_conflict_three_strain_columns(tmp_path, monkeypatch, dense_path):
     if dense_path:
-        monkeypatch.setattr(csvdata, "_EXACT_PAIR_LIMIT", 0)
+        monkeypatch.setattr(checks, "_EXACT_PAIR_LIMIT", 0)
     rng = np.random.default_rng(4)
     eps = rng.uniform(-0.01, 0.01, size=(14, 3))
     sig = eps @ np.diag([1000.0, 800.0, 400.0])
