@@ -29,15 +29,12 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import torch
 
 from .errors import InstabilityError
-
-if TYPE_CHECKING:
-    from .explicit import State
 
 ENERGY_KEYS = ("time", "kinetic", "internal", "external", "damping")
 
@@ -60,6 +57,25 @@ def energy_balance_error(history: dict[str, np.ndarray]) -> np.ndarray:
     scale = np.maximum.accumulate(np.maximum.reduce([k, np.abs(wi), np.abs(we), np.full_like(k, k0)]))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(scale > 0, np.abs(k + wi + wd - k0 - we) / scale, 0.0)
+
+
+class State(Protocol):
+    """What the ledger reads of the solver's state after step ``n`` (:class:`fem.explicit.State`)."""
+
+    u: torch.Tensor  # (n_dof,) displacement at t_n [length]
+    v_half: torch.Tensor  # (n_dof,) v_{n+1/2} [length/time]
+    v_prev: torch.Tensor  # (n_dof,) v_{n-1/2}
+    v_old: torch.Tensor  # (n_dof,) v_{n-3/2}
+    f_int: torch.Tensor  # (n_dof,) internal force at steps n [force]
+    f_int_prev: torch.Tensor  # and n-1
+    f_ext: torch.Tensor  # (n_dof,) external force at steps n [force]
+    f_ext_prev: torch.Tensor  # and n-1
+    react: torch.Tensor  # (n_cons,) support reactions at steps n [force]
+    react_prev: torch.Tensor  # and n-1
+    eps: torch.Tensor  # (n_el, n_qp, n_voigt) strain at u_n [-]
+    dt: float
+    t: float
+    step: int
 
 
 class EnergyLedger:

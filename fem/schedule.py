@@ -112,12 +112,14 @@ EVENTS = ("start", "frame", "history", "progress", "instability", "close")
 
 
 class Observers:
-    """Calls an event on every observer that has a method of that name, in the order given."""
+    """Calls an event on every observer that has a method of that name (the do-nothing defaults of
+    :class:`Observer` are skipped), in the order given."""
 
     progress_every = 100
 
     def __init__(self, observers: Iterable[object]) -> None:
-        self._calls = {e: [getattr(o, e) for o in observers if callable(getattr(o, e, None))] for e in EVENTS}
+        observers = list(observers)
+        self._calls = {e: [getattr(o, e) for o in observers if _overrides(o, e)] for e in EVENTS}
         self.wants_frames = bool(self._calls["frame"] or self._calls["history"])
         self.wants_progress = bool(self._calls["progress"])
 
@@ -151,6 +153,11 @@ class Observers:
                 failed = failed or exc
         if failed is not None:
             raise failed
+
+
+def _overrides(obj: object, event: str) -> bool:
+    """Whether ``obj`` has a method ``event`` other than the do-nothing default of :class:`Observer`."""
+    return callable(getattr(obj, event, None)) and getattr(type(obj), event, None) is not getattr(Observer, event)
 
 
 class ProgressBar(Observer):
