@@ -225,7 +225,6 @@ class ExplicitSolver:
                 f.add_(vec, alpha=a)
         return f
 
-
     # -- one step ------------------------------------------------------------------------------
     def initial_state(self, dt: float) -> State:
         """The state at ``t = 0`` for steps of ``dt`` [time], with every buffer a step needs.
