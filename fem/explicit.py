@@ -23,6 +23,7 @@ is one). The time step is chosen by :func:`fem.stability.choose_time_step` with 
 from __future__ import annotations
 
 import math
+import numbers
 import time as _time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -323,7 +324,7 @@ class ExplicitSolver:
         if isinstance(dt, str):
             return choose_time_step(self.mesh, self.material, dt=dt, safety=safety, alpha=self.damping,
                                     geom=self.geom)
-        if not (isinstance(dt, (int, float, np.floating, np.integer)) and math.isfinite(dt) and dt > 0):
+        if not (isinstance(dt, numbers.Real) and math.isfinite(dt) and dt > 0):
             raise InputError(f"dt must be a positive number or 'auto', got {dt!r}", "dt")
         return None
 
@@ -356,7 +357,7 @@ class ExplicitSolver:
         fem.errors.InstabilityError
             When the run blows up, after the observers got the last finite frame and the history.
         """
-        if not (isinstance(t_end, (int, float, np.floating, np.integer)) and math.isfinite(t_end) and t_end > 0):
+        if not (isinstance(t_end, numbers.Real) and math.isfinite(t_end) and t_end > 0):
             raise InputError(f"t_end must be a positive number, got {t_end!r}", "t_end")
         chosen = self.time_step(dt, safety)
         dt = chosen.dt if chosen is not None else float(dt)
