@@ -7,8 +7,10 @@ ELEMENTS, get_element                                    the element registry
 LinearElastic, HardeningCubic, Material                  material laws and their protocol
 Fixed, Velocity, NodalForce, Traction, InitialVelocity,  boundary and initial conditions
 Amplitude
-ExplicitSolver, Result                                   central differences with lumped mass
-OutputWriter                                             ParaView series and energy history
+ExplicitSolver, Result, State                            central differences with lumped mass, step()
+energy_balance_error                                     the energy ledger's balance error (fem.energy)
+Observer, Schedule                                       observers of a run, its frame schedule (fem.schedule)
+OutputWriter                                             ParaView series and energy history (an observer)
 critical_time_step, choose_time_step, n_steps           certified time steps (fem.stability)
 FemError, MeshError, InputError, InstabilityError,       errors a user can cause
 CertificateError
@@ -19,11 +21,13 @@ Units are never assumed: use one consistent system (e.g. mm, s, t/mm^3, N, MPa).
 from . import generate
 from .boundary import Amplitude, Fixed, InitialVelocity, NodalForce, Traction, Velocity
 from .elements import ELEMENTS, get_element
+from .energy import energy_balance_error
 from .errors import CertificateError, FemError, InputError, InstabilityError, MeshError
-from .explicit import ExplicitSolver, Result
+from .explicit import ExplicitSolver, Result, State
 from .materials import HardeningCubic, LinearElastic, Material, autograd_tangent
 from .mesh import Mesh
 from .output import OutputWriter
+from .schedule import Observer, Schedule
 from .stability import TimeStep, choose_time_step, critical_time_step, n_steps
 
 __all__ = [
@@ -42,14 +46,18 @@ __all__ = [
     "Mesh",
     "MeshError",
     "NodalForce",
+    "Observer",
     "OutputWriter",
     "Result",
+    "Schedule",
+    "State",
     "TimeStep",
     "Traction",
     "Velocity",
     "autograd_tangent",
     "choose_time_step",
     "critical_time_step",
+    "energy_balance_error",
     "generate",
     "get_element",
     "n_steps",

@@ -13,44 +13,32 @@ with kinematic conditions imposed on ``v`` and ``a`` (fixed: zero; prescribed ve
 ``t_{n+1/2}`` for the displacement update and at ``t_{n+1}`` for ``v``). The internal force is one
 batched material call over all integration points and one scatter-add (:mod:`fem.kinematics`).
 
-Energy accounting (every step, ``stability.md`` §5), all [energy unit = force x length]:
-
-- kinetic ``W_kin = 1/2 v_{n-1/2}^T M v_{n+1/2}``: the central-difference form, which the scheme
-  conserves exactly for a linear undamped system below the critical step (so ``E/E_0`` stays at
-  1.000) and which grows without bound above it. The integer-step ``1/2 v_n^T M v_n`` would differ
-  from it by a factor up to ``1/(1 - (omega dt/2)^2)`` in the highest modes (constrained nodes included);
-- internal ``W_int += 1/2 (f_int,n + f_int,n+1) . du`` (work of stress on strain increments);
-- external ``W_ext += 1/2 (f_ext,n + f_ext,n+1 + R_n + R_n+1) . du`` with the reactions
-  ``R = M (v_{n+1/2} - v_{n-1/2}) / dt + f_int - f_ext`` at the constrained dofs;
-- damping ``W_damp += alpha dt/2 v_{n-1/2}^T M (v_{n-1/2} + v_{n-3/2})``;
-- balance error ``|W_kin + W_int + W_damp - W_kin,0 - W_ext| / max(W_kin, |W_int|, |W_ext|, W_kin,0)``,
-  the denominator taken as its largest value so far. Above 1 % a warning is issued. A non-finite
-  value, or a kinetic or internal energy whose magnitude reaches ``runaway`` (default 1000) times the
-  energy put in (initial kinetic plus external work), stops the run with an
-  :class:`~fem.errors.InstabilityError`. Below the critical step a mode's strain energy stays below
-  ``1 / (1 - (omega dt / 2)^2)`` times its share of the input (25 at 0.98 dt_crit, 1000 at 0.9995), while
-  above it the strain energy grows exponentially even though the central-difference balance still
-  closes (checked every 10 steps on the CPU, 50 on a GPU).
+A run (:meth:`ExplicitSolver.run`) is a short loop over :meth:`ExplicitSolver.step`, which advances
+a :class:`State` in place; around it, the energy ledger (:mod:`fem.energy`: works, balance,
+history, runaway and non-finite detection), the frame schedule and the observers that hear about
+frames, history, progress and instabilities (:mod:`fem.schedule`; :class:`fem.output.OutputWriter`
+is one). The time step is chosen by :func:`fem.stability.choose_time_step` with ``dt = "auto"``.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 import time as _time
-import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from . import boundary as bnd
+from .energy import ENERGY_KEYS, EnergyLedger, energy_balance_error
 from .errors import InputError, InstabilityError
 from .kinematics import Geometry, InternalForce, geometry
 from .mass import lumped_mass
 from .materials import Material
-
-ENERGY_KEYS = ("time", "kinetic", "internal", "external", "damping")
+from .schedule import Observers, ProgressBar, Schedule
+from .stability import TimeStep, choose_time_step, n_steps
 
 
 @dataclass
@@ -76,6 +64,10 @@ class Result:
         Final support reactions [force] at the constrained dofs (zero elsewhere), ``(n_nodes, dim)``.
     warnings
         Messages issued during the run.
+    dt_method
+        How ``dt`` was chosen: ``"user"`` or the ``"auto: ..."`` description of :class:`fem.stability.TimeStep`.
+    time_step
+        The :class:`fem.stability.TimeStep` of an ``"auto"`` step (bounds, safety, damping), else ``None``.
     """
 
     steps: int
@@ -89,12 +81,16 @@ class Result:
     v: np.ndarray
     reactions: np.ndarray
     warnings: list[str] = field(default_factory=list)
+    dt_method: str = "user"
+    time_step: TimeStep | None = None
 
     def summary(self) -> dict:
-        """JSON-ready summary (``steps``, ``dt``, ``t_end``, ``stable``, ``energy_error``, ``wall_seconds``)."""
+        """JSON-ready summary (``steps``, ``dt``, ``dt_method``, ``t_end``, ``stable``, ``energy_error``,
+        ``wall_seconds``, ``steps_per_second``, ``warnings``)."""
         return {
             "steps": self.steps,
             "dt": self.dt,
+            "dt_method": self.dt_method,
             "t_end": self.t_end,
             "stable": self.stable,
             "energy_error": self.energy_error,
@@ -102,6 +98,51 @@ class Result:
             "steps_per_second": self.steps / self.wall_seconds if self.wall_seconds > 0 else None,
             "warnings": list(self.warnings),
         }
+
+
+@dataclass(eq=False)
+class State:
+    """The state of a run after step ``step`` (``t = step dt``), with the buffers the next step writes.
+
+    All vectors are flat ``(n_dof,)`` tensors on the solver's device, except the reactions
+    ``(n_cons,)`` on the constrained dofs (``solver.bc.constrained``: fixed, then prescribed velocity).
+
+    Attributes
+    ----------
+    u, v, a
+        Displacement [length], velocity [length/time], acceleration [length/time^2] at ``t_n``.
+    v_half, v_prev, v_old
+        ``v_{n+1/2}``, ``v_{n-1/2}``, ``v_{n-3/2}`` [length/time] (``v_old`` is overwritten by the next step).
+    f_int, f_int_prev
+        Internal force [force] at steps ``n`` and ``n-1`` (the latter is overwritten by the next step).
+    f_ext, f_ext_prev
+        External force [force] at steps ``n`` and ``n-1``.
+    react, react_prev
+        Support reactions [force] at steps ``n`` and ``n-1``, ``(n_cons,)``.
+    eps, sig
+        Strain [-] and stress [stress] at ``u_n``, ``(n_el, n_qp, n_voigt)`` (the material's buffers).
+    dt, t, step
+        Time step [time], time [time], step number.
+    """
+
+    u: torch.Tensor
+    v: torch.Tensor
+    a: torch.Tensor
+    v_half: torch.Tensor
+    v_prev: torch.Tensor
+    v_old: torch.Tensor
+    f_int: torch.Tensor
+    f_int_prev: torch.Tensor
+    f_ext: torch.Tensor
+    f_ext_prev: torch.Tensor
+    react: torch.Tensor
+    react_prev: torch.Tensor
+    eps: torch.Tensor
+    sig: torch.Tensor
+    dt: float
+    t: float = 0.0
+    step: int = 0
+    _r_tmp: torch.Tensor | None = field(default=None, repr=False)
 
 
 class ExplicitSolver:
@@ -144,6 +185,9 @@ class ExplicitSolver:
         self.bc = bnd.build(mesh, conditions, section=section, dtype=dtype, device=self.device)
         self._cons = self.bc.constrained
         self._m_cons = self.m_dof[self._cons]
+        self._inv_m = 1.0 / self.m_dof
+        self._vel_factor = torch.ones_like(self.bc.vel_values)  # buffers of _prescribed
+        self._vel_buf = torch.empty_like(self.bc.vel_values)
         self._force = InternalForce(self.geom, material)
         n_dof = mesh.n_nodes * mesh.dim
         self.v0 = torch.zeros(n_dof, dtype=dtype, device=self.device)
@@ -182,197 +226,201 @@ class ExplicitSolver:
                 f.add_(vec, alpha=a)
         return f
 
-    def _acceleration(self, f_ext, f_int, inv_m, v_damp, t, out) -> torch.Tensor:
+    # -- one step ------------------------------------------------------------------------------
+    def initial_state(self, dt: float) -> State:
+        """The state at ``t = 0`` for steps of ``dt`` [time], with every buffer a step needs.
+
+        ``v_0`` is the initial velocity with the kinematic conditions, ``a_0`` from the forces at
+        ``u = 0``, ``v_{-1/2} = v_0 - dt/2 a_0`` and ``v_{1/2} = v_0 + dt/2 a_0`` (conditions at ``dt/2``).
+        """
+        m, bc = self.m_dof, self.bc
+        u, v, a, v_old, f_int_prev, f_ext_prev = (torch.zeros_like(m) for _ in range(6))
+        n_cons = self._cons.numel()
+        react, react_prev, r_tmp = (torch.zeros(n_cons, dtype=m.dtype, device=m.device) for _ in range(3))
+        v.copy_(self.v0)
+        v[bc.fixed] = 0.0
+        if bc.vel_dofs.numel():
+            v[bc.vel_dofs] = self._prescribed(0.0)
+        f_int, eps, sig = self.internal_force(u)
+        f_ext = self.external_force(0.0)
+        self._acceleration(f_ext, f_int, None, 0.0, a)
+        v_prev = v - 0.5 * dt * a  # v_{-1/2}
+        v_half = self._half_step(v + 0.5 * dt * a, 0.5 * dt)  # v_{1/2}
+        s = State(u, v, a, v_half, v_prev, v_old, f_int, f_int_prev, f_ext, f_ext_prev, react, react_prev,
+                  eps, sig, float(dt), 0.0, 0, _r_tmp=r_tmp)
+        self._reactions(v_prev, v_half, s, f_int, f_ext, out=react)
+        return s
+
+    def step(self, s: State) -> State:
+        """Advance ``s`` by one step ``n -> n+1`` in place (and return it).
+
+        Writes ``u_{n+1}``, the forces, ``a_{n+1}``, ``v_{n+1}``, ``v_{n+3/2}`` and the reactions into the
+        state's spare buffers, then rotates them so that ``s`` describes step ``n+1`` (``*_prev``: step
+        ``n``). No tensor is allocated beyond what the material returns.
+        """
+        bc, dt = self.bc, s.dt
+        n = s.step + 1
+        t_new = n * dt
+        s.u.add_(s.v_half, alpha=dt)  # du = dt v_{n+1/2}
+        f_int, f_ext = s.f_int_prev, s.f_ext_prev  # spare buffers for step n+1
+        _, s.eps, s.sig = self.internal_force(s.u, f_int)
+        if bc.loads:
+            self.external_force(t_new, f_ext)
+        else:
+            f_ext.copy_(s.f_ext)
+        self._acceleration(f_ext, f_int, s.v_half if self.damping else None, t_new, s.a)
+        torch.add(s.v_half, s.a, alpha=0.5 * dt, out=s.v)  # v_{n+1}
+        if bc.vel_dofs.numel():
+            s.v.index_copy_(0, bc.vel_dofs, self._prescribed(t_new))
+        self._half_step(torch.add(s.v_half, s.a, alpha=dt, out=s.v_old), t_new + 0.5 * dt)  # v_{n+3/2}
+        self._reactions(s.v_half, s.v_old, s, f_int, f_ext, out=s.react_prev)
+        s.f_int, s.f_int_prev = f_int, s.f_int
+        s.f_ext, s.f_ext_prev = f_ext, s.f_ext
+        s.v_old, s.v_prev, s.v_half = s.v_prev, s.v_half, s.v_old
+        s.react, s.react_prev = s.react_prev, s.react
+        s.step, s.t = n, t_new
+        return s
+
+    def _acceleration(self, f_ext, f_int, v_damp, t, out) -> torch.Tensor:
         """``a = M^{-1} (f_ext - f_int) - alpha v_damp`` with the kinematic conditions, into ``out``."""
-        torch.sub(f_ext, f_int, out=out).mul_(inv_m)
+        torch.sub(f_ext, f_int, out=out).mul_(self._inv_m)
         if v_damp is not None:
             out.sub_(v_damp, alpha=self.damping)
-        out[self.bc.fixed] = 0.0
+        out.index_fill_(0, self.bc.fixed, 0.0)
         if self.bc.vel_dofs.numel():
-            out[self.bc.vel_dofs] = self._prescribed(t, rate=True)
+            out.index_copy_(0, self.bc.vel_dofs, self._prescribed(t, rate=True))
         return out
 
     def _half_step(self, v_half: torch.Tensor, t_half: float) -> torch.Tensor:
         """Impose the kinematic conditions on a half-step velocity at time ``t_half``."""
-        v_half[self.bc.fixed] = 0.0
+        v_half.index_fill_(0, self.bc.fixed, 0.0)
         if self.bc.vel_dofs.numel():
-            v_half[self.bc.vel_dofs] = self._prescribed(t_half)
+            v_half.index_copy_(0, self.bc.vel_dofs, self._prescribed(t_half))
         return v_half
 
-    def _reactions(self, v_before, v_after, dt, f_int, f_ext) -> torch.Tensor:
-        """Support reactions ``M (v_{n+1/2} - v_{n-1/2}) / dt + f_int - f_ext`` on the constrained dofs only."""
-        c = self._cons
-        return self._m_cons * (v_after[c] - v_before[c]) / dt + f_int[c] - f_ext[c]
+    def _reactions(self, v_before, v_after, s: State, f_int, f_ext, out) -> torch.Tensor:
+        """Support reactions ``M (v_{n+1/2} - v_{n-1/2}) / dt + f_int - f_ext`` on the constrained dofs, into
+        ``out`` ``(n_cons,)``."""
+        c, tmp = self._cons, s._r_tmp
+        if not c.numel():
+            return out
+        torch.index_select(v_after, 0, c, out=out).sub_(torch.index_select(v_before, 0, c, out=tmp))
+        out.mul_(self._m_cons).div_(s.dt)
+        out.add_(torch.index_select(f_int, 0, c, out=tmp))
+        return out.sub_(torch.index_select(f_ext, 0, c, out=tmp))
 
     def _prescribed(self, t: float, rate: bool = False) -> torch.Tensor:
-        """Prescribed velocities (or their time derivatives) at ``t`` on ``bc.vel_dofs``."""
-        out = self.bc.vel_values.clone()
+        """Prescribed velocities (or their time derivatives) at ``t`` on ``bc.vel_dofs``, in a buffer that
+        the next call overwrites."""
+        factor = self._vel_factor
         for pos, amp in self.bc.vel_groups:
-            out[pos] *= amp.rate(t) if rate else amp(t)
-        return out
+            factor.index_fill_(0, pos, amp.rate(t) if rate else amp(t))
+        return torch.mul(self.bc.vel_values, factor, out=self._vel_buf)
 
-    # -- the time loop -------------------------------------------------------------------------
-    def run(self, t_end: float, dt: float, *, writer=None, output_every: int | None = None,
-            n_frames: int | None = None, progress: bool = False,
-            energy_warn: float = 0.01, runaway: float = 1000.0, history_points: int = 20000,
-            probes=None) -> Result:
-        """Integrate from ``t = 0`` to ``t_end`` [time] with step ``dt`` [time].
-
-        ``writer`` (e.g. :class:`fem.output.OutputWriter`) receives a frame at the start, then every
-        ``output_every`` steps, or ``n_frames`` frames evenly spaced in steps (the last at the end;
-        default 20), and the energy history. ``probes``: node indices whose
-        displacements are recorded in the history (keys ``u<node>_<x|y|z>``). Raises
-        :class:`~fem.errors.InstabilityError` (after writing what was computed) when the run blows up.
-        """
-        if not (math.isfinite(t_end) and t_end > 0):
-            raise InputError(f"t_end must be a positive number, got {t_end!r}", "t_end")
-        if not (math.isfinite(dt) and dt > 0):
+    # -- the run -------------------------------------------------------------------------------
+    def time_step(self, dt: float | str = "auto", safety: float = 0.9) -> TimeStep | None:
+        """The step of a run: ``"auto"`` by :func:`fem.stability.choose_time_step` (this mesh, material,
+        geometry and damping); a number [time] is used as given (``None`` is returned for it)."""
+        if isinstance(dt, str):
+            return choose_time_step(self.mesh, self.material, dt=dt, safety=safety, alpha=self.damping,
+                                    geom=self.geom)
+        if not (isinstance(dt, numbers.Real) and math.isfinite(dt) and dt > 0):
             raise InputError(f"dt must be a positive number or 'auto', got {dt!r}", "dt")
-        n_steps = max(1, int(math.ceil(t_end / dt - 1e-9)))
-        if output_every is not None:
-            frame_steps = set(range(output_every, n_steps + 1, output_every)) | {n_steps}
-        else:
-            k = min(n_frames or 20, n_steps)
-            frame_steps = {math.ceil(i * n_steps / k) for i in range(1, k + 1)}
-        record = max(1, n_steps // history_points)
-        bc, m, alpha = self.bc, self.m_dof, self.damping
-        fixed, vdofs = bc.fixed, bc.vel_dofs
-        check_every = 10 if self.device.type == "cpu" else 50  # each check reads scalars back
-        dim = self.mesh.dim
-        probe_dofs, probe_names = None, []
-        if probes is not None:
-            nodes = np.asarray(probes, dtype=np.int64).reshape(-1)
-            if nodes.size and (nodes.min() < 0 or nodes.max() >= self.mesh.n_nodes):
-                raise InputError(f"probe nodes must be in 0..{self.mesh.n_nodes - 1}, got {nodes.tolist()}")
-            probe_dofs = torch.as_tensor((nodes[:, None] * dim + np.arange(dim)).reshape(-1), device=self.device)
-            probe_names = [f"u{n}_{'xyz'[k]}" for n in nodes for k in range(dim)]
+        return None
 
-        # Every vector the loop touches is allocated here; a step only writes into them.
-        u, v, a, scratch = (torch.zeros_like(m) for _ in range(4))
-        f_int, f_int_new = torch.zeros_like(m), torch.zeros_like(m)
-        f_ext, f_ext_new = torch.zeros_like(m), torch.zeros_like(m)
-        inv_m = 1.0 / m
-        v.copy_(self.v0)
-        v[fixed] = 0.0
-        if vdofs.numel():
-            v[vdofs] = self._prescribed(0.0)
-        _, eps, sig = self.internal_force(u, f_int)
-        self.external_force(0.0, f_ext)
-        self._acceleration(f_ext, f_int, inv_m, None, 0.0, a)
-        v_prev = v - 0.5 * dt * a  # v_{-1/2}
-        v_half = self._half_step(v + 0.5 * dt * a, 0.5 * dt)  # v_{1/2}
-        v_next = torch.zeros_like(m)
-        react = self._reactions(v_prev, v_half, dt, f_int, f_ext)
-        cons_n = self._cons.numel()
+    def run(self, t_end: float, dt: float | str = "auto", *, safety: float = 0.9, writer=None,
+            observers: Sequence[object] = (), output_every: int | None = None, n_frames: int | None = None,
+            progress: bool = False, energy_warn: float = 0.01, runaway: float = 1000.0,
+            history_points: int = 20000, probes=None) -> Result:
+        """Integrate from ``t = 0`` to ``t_end`` [time] in :func:`fem.stability.n_steps` steps.
 
-        w_int = w_ext = w_damp = torch.zeros((), dtype=self.dtype, device=self.device)
-        kin0 = 0.5 * torch.dot(torch.mul(v_prev, m, out=scratch), v_half)
-        rows = [(0.0, kin0, w_int, w_ext, w_damp)]
-        probe_rows = [u[probe_dofs].clone()] if probe_dofs is not None else None
-        scale, worst, warned, messages = 0.0, 0.0, False, []
-        if writer is not None:
-            writer.frame(0, 0.0, u, v, eps, sig)
-        bar = tqdm(total=n_steps, desc="simulate", unit="step", disable=not progress, mininterval=0.5, leave=False)
-        t0_wall = _time.perf_counter()
-        step, t = 0, 0.0
+        Parameters
+        ----------
+        t_end
+            Final time [time].
+        dt
+            Time step [time], used as given, or ``"auto"``: ``safety`` x damping factor x the certified
+            step (:meth:`time_step`).
+        writer, observers
+            A :class:`fem.output.OutputWriter` and/or other observers (:class:`fem.schedule.Observer`): a
+            frame at step 0, then at the steps of the :class:`fem.schedule.Schedule` (``output_every``, or
+            ``n_frames`` evenly spaced, the last at the end; default 20), each followed by the history.
+        progress
+            Show a tqdm progress bar (:class:`fem.schedule.ProgressBar`).
+        energy_warn, runaway, history_points
+            See :class:`fem.energy.EnergyLedger` and :class:`fem.schedule.Schedule`.
+        probes
+            Node indices whose displacements are recorded in the history (keys ``u<node>_<x|y|z>``).
+
+        Raises
+        ------
+        fem.errors.InstabilityError
+            When the run blows up, after the observers got the last finite frame and the history.
+        """
+        if not (isinstance(t_end, numbers.Real) and math.isfinite(t_end) and t_end > 0):
+            raise InputError(f"t_end must be a positive number, got {t_end!r}", "t_end")
+        chosen = self.time_step(dt, safety)
+        dt = chosen.dt if chosen is not None else float(dt)
+        schedule = Schedule(n_steps(t_end, dt), output_every, n_frames, history_points)
+        probe_dofs, probe_names = self._probes(probes)
+        ledger = EnergyLedger(self.m_dof, self._cons, dt=dt, alpha=self.damping, n_records=schedule.n_records,
+                              energy_warn=energy_warn, runaway=runaway, probe_dofs=probe_dofs,
+                              probe_names=probe_names)
+        extra = ([writer] if writer is not None else []) + list(observers)
+        listeners = Observers(extra + ([ProgressBar()] if progress else []))
+        s = self.initial_state(dt)
+        ledger.start(s)
         try:
-            for step in range(1, n_steps + 1):
-                t_new = step * dt
-                u.add_(v_half, alpha=dt)  # du = dt v_{n-1/2}
-                _, eps, sig = self.internal_force(u, f_int_new)
-                if bc.loads:
-                    self.external_force(t_new, f_ext_new)
-                else:
-                    f_ext_new.copy_(f_ext)
-                self._acceleration(f_ext_new, f_int_new, inv_m, v_half if alpha else None, t_new, a)
-                torch.add(v_half, a, alpha=0.5 * dt, out=v)  # v_n
-                if vdofs.numel():
-                    v[vdofs] = self._prescribed(t_new)
-                self._half_step(torch.add(v_half, a, alpha=dt, out=v_next), t_new + 0.5 * dt)  # v_{n+1/2}
-                react_new = self._reactions(v_half, v_next, dt, f_int_new, f_ext_new)
-                # energies: trapezoidal work over du = dt v_{n-1/2}
-                w_int = w_int + 0.5 * dt * (torch.dot(f_int, v_half) + torch.dot(f_int_new, v_half))
-                w_ext = w_ext + 0.5 * dt * (torch.dot(f_ext, v_half) + torch.dot(f_ext_new, v_half))
-                if cons_n:
-                    w_ext = w_ext + 0.5 * dt * torch.dot(react + react_new, v_half[self._cons])
-                torch.mul(v_half, m, out=scratch)
-                if alpha:
-                    w_damp = w_damp + 0.5 * alpha * dt * (torch.dot(scratch, v_half) + torch.dot(scratch, v_prev))
-                kin = 0.5 * torch.dot(scratch, v_next)
-                f_int, f_int_new = f_int_new, f_int
-                f_ext, f_ext_new = f_ext_new, f_ext
-                v_prev, v_half, v_next = v_half, v_next, v_prev
-                react, t = react_new, t_new
-                if step % record == 0 or step == n_steps:
-                    rows.append((t, kin, w_int, w_ext, w_damp))
-                    if probe_rows is not None:
-                        probe_rows.append(u[probe_dofs].clone())
-                if step % check_every == 0 or step == n_steps:
-                    k, wi, we, wd, k0 = (float(x) for x in (kin, w_int, w_ext, w_damp, kin0))
-                    if not all(math.isfinite(x) for x in (k, wi, we)):
-                        raise self._instability("non-finite energy", step, t, dt, rows, eps)
-                    scale = max(scale, abs(k), abs(wi), abs(we), abs(k0))
-                    err = abs(k + wi + wd - k0 - we) / scale if scale > 0 else 0.0
-                    worst = max(worst, err)
-                    if err > energy_warn and not warned:
-                        warned = True
-                        msg = (f"energy balance off by {100 * err:.2g} % at step {step} (t = {t:.6g}): above "
-                               f"{100 * energy_warn:g} %; the time step may be too large")
-                        messages.append(msg)
-                        warnings.warn(msg, RuntimeWarning, stacklevel=2)
-                    # In a stable run |W_kin|, |W_int| <= the energy put in. Above the critical step the
-                    # central-difference balance still closes (an algebraic identity) while the strain
-                    # energy grows and the kinetic form turns negative: test the magnitudes, not the balance.
-                    put_in = abs(k0) + max(we, 0.0)
-                    if put_in > 0 and max(abs(k), abs(wi)) > runaway * put_in:
-                        raise self._instability(
-                            f"runaway energy: {max(abs(k), abs(wi)):.6g} is "
-                            f"{max(abs(k), abs(wi)) / put_in:.3g} times the energy put in", step, t, dt, rows, eps)
-                if writer is not None and step in frame_steps:
-                    writer.frame(step, t, u, v, eps, sig)
-                    writer.history(_history(rows, probe_rows, probe_names))
-                if progress and step % 100 == 0:
-                    bar.update(100)
-                    bar.set_postfix(t=f"{t:.4g}", refresh=False)
-        except InstabilityError:
-            if writer is not None:
-                if torch.isfinite(u).all() and torch.isfinite(v).all():
-                    writer.frame(step, t, u, v, eps, sig)
-                writer.history(_history(rows, probe_rows, probe_names))
-            raise
+            listeners.start(schedule.n_steps, dt)
+            listeners.frame(0, 0.0, s.u, s.v, s.eps, s.sig)
+            t0_wall = _time.perf_counter()
+            self._loop(s, schedule, ledger, listeners)
+            wall = _time.perf_counter() - t0_wall
         finally:
-            bar.close()
-        wall = _time.perf_counter() - t0_wall
-        history = _history(rows, probe_rows, probe_names)
-        reactions = torch.zeros_like(m)
-        reactions[self._cons] = react
-        return Result(n_steps, dt, t, True, worst, wall, history, u.view(-1, dim).cpu().numpy(),
-                      v.view(-1, dim).cpu().numpy(), reactions.view(-1, dim).cpu().numpy(), messages)
+            listeners.close()
+        reactions = torch.zeros_like(self.m_dof)
+        reactions[self._cons] = s.react
+        dim = self.mesh.dim
+        return Result(schedule.n_steps, dt, s.t, True, ledger.worst, wall, ledger.history(),
+                      s.u.view(-1, dim).cpu().numpy(), s.v.view(-1, dim).cpu().numpy(),
+                      reactions.view(-1, dim).cpu().numpy(), ledger.messages,
+                      chosen.method if chosen is not None else "user", chosen)
 
-    def _instability(self, what, step, t, dt, rows, eps) -> InstabilityError:
-        norms = torch.nan_to_num(eps, nan=float("inf")).norm(dim=-1).amax(dim=1)
-        element = int(torch.argmax(norms)) if norms.numel() else None
-        hist = _history(rows)
-        return InstabilityError(
-            f"unstable at step {step} (t = {t:.6g}, dt = {dt:.6g}): {what}; largest strain in element {element}. "
-            "The time step is probably above the critical one: use dt = 'auto' or a smaller dt",
-            step=step, time=t, dt=dt, history=hist, element=element,
-        )
+    def _loop(self, s: State, schedule: Schedule, ledger: EnergyLedger, listeners: Observers) -> None:
+        """The time-step loop: step, energies, history rows, checks, frames, progress."""
+        n, check_every, every = schedule.n_steps, ledger.check_every, Observers.progress_every
+        frames, progress = listeners.wants_frames, listeners.wants_progress
+        try:
+            while s.step < n:
+                self.step(s)
+                ledger.update(s)
+                if schedule.records(s.step):
+                    ledger.record(s)
+                if s.step % check_every == 0 or s.step == n:
+                    ledger.check(s, stacklevel=4)  # warnings point at the caller of run
+                if frames and schedule.is_frame(s.step):
+                    listeners.frame(s.step, s.t, s.u, s.v, s.eps, s.sig)
+                    listeners.history(ledger.history())
+                if progress and s.step % every == 0:
+                    listeners.progress(s.step, s.t)
+        except InstabilityError as exc:
+            if frames:
+                if torch.isfinite(s.u).all() and torch.isfinite(s.v).all():
+                    listeners.frame(s.step, s.t, s.u, s.v, s.eps, s.sig)
+                listeners.history(ledger.history())
+            listeners.instability(exc)
+            raise
+
+    def _probes(self, probes) -> tuple[torch.Tensor | None, list[str]]:
+        """Probe node indices -> their dofs and history keys ``u<node>_<x|y|z>``."""
+        if probes is None:
+            return None, []
+        dim = self.mesh.dim
+        nodes = np.asarray(probes, dtype=np.int64).reshape(-1)
+        if nodes.size and (nodes.min() < 0 or nodes.max() >= self.mesh.n_nodes):
+            raise InputError(f"probe nodes must be in 0..{self.mesh.n_nodes - 1}, got {nodes.tolist()}")
+        dofs = torch.as_tensor((nodes[:, None] * dim + np.arange(dim)).reshape(-1), device=self.device)
+        return dofs, [f"u{n}_{'xyz'[k]}" for n in nodes for k in range(dim)]
 
 
-def _history(rows, probe_rows=None, probe_names=()) -> dict[str, np.ndarray]:
-    arr = np.array([[float(x) for x in row] for row in rows])
-    out = {k: arr[:, i] for i, k in enumerate(ENERGY_KEYS)}
-    if probe_rows:
-        values = torch.stack(probe_rows).cpu().numpy()
-        out.update({name: values[:, i] for i, name in enumerate(probe_names)})
-    return out
-
-
-def energy_balance_error(history: dict[str, np.ndarray]) -> np.ndarray:
-    """Relative balance error at each recorded point (denominator: the running maximum scale)."""
-    k, wi, we, wd = history["kinetic"], history["internal"], history["external"], history["damping"]
-    k0 = k[0]
-    scale = np.maximum.accumulate(np.maximum.reduce([k, np.abs(wi), np.abs(we), np.full_like(k, k0)]))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(scale > 0, np.abs(k + wi + wd - k0 - we) / scale, 0.0)
+__all__ = ["ENERGY_KEYS", "ExplicitSolver", "Result", "State", "energy_balance_error"]

@@ -21,11 +21,13 @@ import numpy as np
 import torch
 
 from .atomic import write_text
-from .explicit import ENERGY_KEYS
+from .energy import ENERGY_KEYS, energy_balance_error
+from .schedule import Observer
 
 
-class OutputWriter:
-    """Writes frames and the energy history of one run into ``out_dir``.
+class OutputWriter(Observer):
+    """Writes frames and the energy history of one run into ``out_dir``: an observer of
+    :meth:`fem.explicit.ExplicitSolver.run` (``frame`` and ``history``).
 
     Parameters
     ----------
@@ -91,8 +93,6 @@ class OutputWriter:
         header = (f"# time [{un['time']}]; kinetic, internal, external, damping energy [{un['energy']}]; "
                   "balance error = |kinetic + internal + damping - kinetic(0) - external| / running max scale [-]; "
                   f"u<node>_<component>: probe displacements [{un['length']}]\n")
-        from .explicit import energy_balance_error
-
         err = energy_balance_error(history)
         extra = [k for k in history if k not in ENERGY_KEYS]  # probe displacements [length]
         cols = [history[k] for k in ENERGY_KEYS] + [err] + [history[k] for k in extra]

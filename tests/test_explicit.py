@@ -6,8 +6,9 @@ import scipy.linalg
 import torch
 
 from fem import ExplicitSolver, Fixed, InitialVelocity, LinearElastic, Traction, Velocity, generate
+from fem.boundary import Amplitude
 from fem.element_matrices import assemble, geometric_matrices, stiffness_matrices
-from fem.errors import InstabilityError
+from fem.errors import InputError, InstabilityError
 from fem.kinematics import geometry, strain
 from fem.mass import lumped_mass
 
@@ -162,8 +163,6 @@ def test_reactions_balance_the_applied_load_in_a_static_limit():
     """A plate fixed on the left, traction on the right ramped slowly with damping: reaction = -load."""
     mesh = generate.rectangle(40.0, 10.0, 8, 2, element="quad4")
     mat = LinearElastic(E, 0.3, RHO, mode="plane_stress")
-    from fem.boundary import Amplitude
-
     p, thickness = 50.0, 2.0  # MPa, mm
     load = Traction(mesh.select_nodes("right"), ("x",), (p,), Amplitude((0.0, 2e-4), (0.0, 1.0)))
     solver = ExplicitSolver(mesh, mat, [Fixed(mesh.select_nodes("left")), load], damping=3e4, section=thickness)
@@ -206,3 +205,174 @@ def test_a_dof_with_two_kinematic_conditions_is_refused():
         ExplicitSolver(mesh, mat, [Fixed(left, name="clamp"), Velocity(left[:1], ("x",), (1.0,), name="push")])
     # different components of the same nodes are fine
     ExplicitSolver(mesh, mat, [Fixed(left, ("x",), name="clamp"), Velocity(left, ("y",), (1.0,), name="push")])
+
+
+# -- the refactored run: dt = "auto", step(), observers ---------------------------------------------------
+def test_auto_dt_is_the_chosen_time_step_and_the_bar_is_stable():
+    from fem.stability import choose_time_step, n_steps
+
+    mesh, mat, solver = bar_problem()
+    chosen = choose_time_step(mesh, mat, dt="auto", safety=0.9, alpha=solver.damping, geom=solver.geom)
+    result = solver.run(2e-5)
+    assert result.dt == chosen.dt
+    assert result.steps == n_steps(2e-5, chosen.dt)
+    assert result.time_step is not None and result.time_step.dt == chosen.dt
+    assert result.dt_method == chosen.method and result.dt_method.startswith("auto")
+    assert result.summary()["dt_method"] == result.dt_method
+    assert result.stable and result.energy_error < 1e-9
+    assert solver.run(2e-5, "auto", safety=0.5).dt == pytest.approx(chosen.dt * 0.5 / 0.9, rel=1e-12)
+
+
+def test_auto_dt_includes_the_damping_reduction():
+    from fem.stability import choose_time_step
+
+    mesh = generate.rectangle(4.0, 2.0, 4, 2, element="quad4")
+    mat = LinearElastic(E, 0.3, RHO, mode="plane_strain")
+    solver = ExplicitSolver(mesh, mat, [Fixed(mesh.select_nodes("left"))], damping=1e6)
+    chosen = choose_time_step(mesh, mat, alpha=1e6, geom=solver.geom)
+    assert chosen.damping_ratio > 0
+    result = solver.run(1e-6)
+    assert result.dt == chosen.dt and "damping" in result.dt_method
+
+
+def test_a_numeric_dt_is_used_as_given_even_above_the_certified_step():
+    _, _, solver = bar_problem()
+    dt = 3.0 * solver.time_step("auto").dt
+    result = solver.run(2 * dt, dt, runaway=1e30, energy_warn=1e30)  # not refused: the case layer checks steps
+    assert result.dt == dt and result.steps == 2 and result.dt_method == "user" and result.time_step is None
+    for bad in (0.0, -1.0, float("nan"), "fast"):
+        with pytest.raises(InputError):
+            solver.run(1e-5, bad)
+
+
+def test_steps_by_hand_give_the_state_of_run():
+    mesh = generate.rectangle(40.0, 10.0, 8, 2, element="quad4", jitter=0.1)
+    mat = LinearElastic(E, 0.3, RHO, mode="plane_stress")
+    load = Traction(mesh.select_nodes("right"), ("x",), (50.0,), Amplitude((0.0, 1e-5), (0.0, 1.0)))
+    push = Velocity(mesh.select_nodes("top")[-2:], ("y",), (-100.0,), Amplitude((0.0, 1e-5), (0.0, 1.0)))
+    solver = ExplicitSolver(mesh, mat, [Fixed(mesh.select_nodes("left")), load, push], damping=1e4)
+    dt = solver.time_step().dt
+    result = solver.run(57 * dt, dt)
+    state = solver.initial_state(dt)
+    buffers = {id(getattr(state, k)) for k in ("u", "v", "a", "v_half", "v_prev", "v_old")}
+    for _ in range(57):
+        solver.step(state)
+    assert state.step == 57 and state.t == 57 * dt
+    assert {id(getattr(state, k)) for k in ("u", "v", "a", "v_half", "v_prev", "v_old")} == buffers  # no new ones
+    assert np.array_equal(state.u.view(-1, 2).numpy(), result.u)
+    assert np.array_equal(state.v.view(-1, 2).numpy(), result.v)
+    reactions = torch.zeros_like(state.u)
+    reactions[solver.bc.constrained] = state.react
+    assert np.array_equal(reactions.view(-1, 2).numpy(), result.reactions)
+
+
+class Recorder:
+    """An observer that records every call."""
+
+    def __init__(self):
+        self.calls = []
+
+    def start(self, n_steps, dt):
+        self.calls.append(("start", n_steps, dt))
+
+    def frame(self, step, t, u, v, eps, sig):
+        self.calls.append(("frame", step, t, bool(torch.isfinite(u).all())))
+
+    def history(self, history):
+        self.calls.append(("history", len(history["time"])))
+
+    def progress(self, step, t):
+        self.calls.append(("progress", step))
+
+    def instability(self, error):
+        self.calls.append(("instability", error.step))
+
+    def close(self):
+        self.calls.append(("close",))
+
+
+def test_an_observer_sees_frames_in_order_and_progress():
+    _, _, solver = bar_problem()
+    dt = solver.time_step().dt
+    rec, partial = Recorder(), type("OnlyFrames", (), {"frame": lambda self, *a: seen.append(a[0])})()
+    seen = []
+    result = solver.run(250 * dt * (1 - 1e-12), dt, observers=[rec, partial], n_frames=5)
+    names = [c[0] for c in rec.calls]
+    assert names[0] == "start" and rec.calls[0][1:] == (250, dt) and names[-1] == "close"
+    frames = [c[1] for c in rec.calls if c[0] == "frame"]
+    assert frames == [0, 50, 100, 150, 200, 250] == seen
+    assert [c[1] for c in rec.calls if c[0] == "progress"] == [100, 200]
+    histories = [c[1] for c in rec.calls if c[0] == "history"]
+    assert len(histories) == 5 and histories[-1] == len(result.history["time"]) == 251
+    assert "instability" not in names
+
+
+def test_an_observer_hears_of_an_instability_after_the_last_frame_and_the_history():
+    solver = random_velocity_problem(seed=1)
+    dt = 1.05 * critical_time_step(solver)
+    rec = Recorder()
+    with pytest.raises(InstabilityError) as info:
+        solver.run(3000 * dt, dt, observers=[rec], n_frames=3000)
+    step = info.value.step
+    names = [c[0] for c in rec.calls]
+    assert names[-4:] == ["frame", "history", "instability", "close"] or names[-3:] == [
+        "history", "instability", "close"]
+    assert rec.calls[-2] == ("instability", step)
+    frames = [c[1] for c in rec.calls if c[0] == "frame"]
+    assert frames == sorted(frames) and frames[0] == 0 and frames[-1] <= step
+
+
+def test_the_writer_gets_the_history_and_a_last_frame_when_a_run_blows_up(tmp_path):
+    from fem import OutputWriter
+
+    solver = random_velocity_problem(seed=1)
+    dt = 1.05 * critical_time_step(solver)
+    writer = OutputWriter(tmp_path, solver.mesh)
+    with pytest.raises(InstabilityError) as info:
+        solver.run(3000 * dt, dt, writer=writer, n_frames=2)
+    rows = [ln for ln in (tmp_path / "history.csv").read_text().splitlines() if not ln.startswith("#")]
+    assert len(rows) - 1 == len(info.value.history["time"])
+    assert writer.frames[0][0] == 0.0 and (tmp_path / "results.pvd").is_file()
+
+
+def fem_imports(module: str) -> set[str]:
+    """The fem modules that ``fem.<module>`` imports, directly or through other fem modules (not the
+    package ``__init__``, which imports everything), from the source (any import, also inside functions)."""
+    import ast
+    from pathlib import Path
+
+    import fem
+
+    root, seen, todo = Path(fem.__file__).parent, set(), [module]
+    while todo:
+        name = todo.pop()
+        for node in ast.walk(ast.parse((root / f"{name}.py").read_text())):
+            found = []
+            if isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level == 1:
+                    found = [base] if base else [a.name for a in node.names]
+                elif base.startswith("fem."):
+                    found = [base[4:]]
+            elif isinstance(node, ast.Import):
+                found = [a.name[4:] for a in node.names if a.name.startswith("fem.")]
+            for f in found:
+                f = f.split(".")[0]
+                if f not in seen and (root / f"{f}.py").is_file():
+                    seen.add(f)
+                    todo.append(f)
+    return seen
+
+
+def test_output_does_not_import_explicit():
+    deps = fem_imports("output")
+    assert {"energy", "schedule", "atomic", "meshfiles"} <= deps
+    assert "explicit" not in deps
+    assert "energy" in fem_imports("explicit")  # the walker does see imports
+
+
+def test_energy_balance_error_is_still_importable_from_explicit():
+    from fem import energy, explicit
+
+    assert explicit.energy_balance_error is energy.energy_balance_error
+    assert explicit.ENERGY_KEYS is energy.ENERGY_KEYS

@@ -1,0 +1,181 @@
+"""When a run writes frames and records history, and who hears about it: the schedule and the observers.
+
+:class:`Schedule` decides, from the number of steps, which steps write a frame (every ``output_every``
+steps, or ``n_frames`` evenly spaced in steps, the last at the end; default 20) and which record a
+history row (every ``record``-th step and the last, at most about ``history_points`` rows).
+
+An observer of a run (:class:`Observer`) is any object with some of the methods ``start``, ``frame``,
+``history``, ``progress``, ``instability`` and ``close``; :class:`fem.output.OutputWriter` is one, the
+progress bar (:class:`ProgressBar`) another. :class:`Observers` calls those that an object has.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+import torch
+
+from .errors import InputError, InstabilityError
+
+DEFAULT_FRAMES = 20
+
+
+class Schedule:
+    """Frame and history steps of a run of ``n_steps`` steps (step 0, the initial state, is always written).
+
+    Parameters
+    ----------
+    n_steps
+        Number of steps (>= 1).
+    output_every
+        A frame every this many steps, plus the last; overrides ``n_frames``.
+    n_frames
+        Number of frames after the initial one, evenly spaced in steps, the last at the end (``None`` or 0:
+        20; at most ``n_steps``).
+    history_points
+        About the most history rows kept: a row every ``max(1, n_steps // history_points)`` steps and at
+        the last step.
+
+    Attributes
+    ----------
+    frames : frozenset of int
+        The steps (1..n_steps) that write a frame.
+    record : int
+        Steps between history rows.
+    n_records : int
+        Rows the history holds at the end, the initial one included.
+    """
+
+    def __init__(self, n_steps: int, output_every: int | None = None, n_frames: int | None = None,
+                 history_points: int = 20000) -> None:
+        if n_steps < 1:
+            raise InputError(f"a run needs at least one step, got {n_steps}", "t_end")
+        for name, value, least in (("output_every", output_every, 1), ("n_frames", n_frames, 0)):
+            if value is not None and not (isinstance(value, (int, np.integer)) and value >= least):
+                raise InputError(f"{name} must be a positive integer, got {value!r}", name)
+        if not (isinstance(history_points, (int, np.integer)) and history_points >= 1):
+            raise InputError(f"history_points must be a positive integer, got {history_points!r}", "history_points")
+        self.n_steps = n = int(n_steps)
+        if output_every is not None:
+            frames = set(range(output_every, n + 1, output_every)) | {n}
+        else:
+            k = min(n_frames or DEFAULT_FRAMES, n)
+            frames = {math.ceil(i * n / k) for i in range(1, k + 1)}
+        self.frames = frozenset(frames)
+        self.record = max(1, n // history_points)
+        self.n_records = 1 + n // self.record + (1 if n % self.record else 0)
+
+    def is_frame(self, step: int) -> bool:
+        """Whether ``step`` writes a frame."""
+        return step in self.frames
+
+    def records(self, step: int) -> bool:
+        """Whether ``step`` records a history row."""
+        return step % self.record == 0 or step == self.n_steps
+
+
+class Observer:
+    """The observer protocol of :meth:`fem.explicit.ExplicitSolver.run`, with do-nothing defaults.
+
+    Subclassing is optional: the run calls only the methods an object has.
+    """
+
+    def start(self, n_steps: int, dt: float) -> None:
+        """Before the first step: ``n_steps`` steps of ``dt`` [time]."""
+
+    def frame(self, step: int, t: float, u: torch.Tensor, v: torch.Tensor, eps: torch.Tensor,
+              sig: torch.Tensor) -> None:
+        """The state at ``step`` / time ``t`` [time]: at step 0, at each frame step of the :class:`Schedule`,
+        and at the step of an instability if ``u`` and ``v`` are finite.
+
+        ``u`` [length], ``v`` [length/time]: flat ``(n_dof,)``; ``eps`` [-], ``sig`` [stress]:
+        ``(n_el, n_qp, n_voigt)``. The tensors are the solver's buffers: copy what you keep.
+        """
+
+    def history(self, history: dict[str, np.ndarray]) -> None:
+        """The energy history so far (see :class:`fem.energy.EnergyLedger`), after each frame after step 0
+        and before an instability is raised."""
+
+    def progress(self, step: int, t: float) -> None:
+        """Every :attr:`Observers.progress_every` steps."""
+
+    def instability(self, error: InstabilityError) -> None:
+        """The run is about to raise ``error`` (after the last finite frame and the history)."""
+
+    def close(self) -> None:
+        """The run ended, normally or not."""
+
+
+EVENTS = ("start", "frame", "history", "progress", "instability", "close")
+
+
+class Observers:
+    """Calls an event on every observer that has a method of that name (the do-nothing defaults of
+    :class:`Observer` are skipped), in the order given."""
+
+    progress_every = 100
+
+    def __init__(self, observers: Iterable[object]) -> None:
+        observers = list(observers)
+        self._calls = {e: [getattr(o, e) for o in observers if _overrides(o, e)] for e in EVENTS}
+        self.wants_frames = bool(self._calls["frame"] or self._calls["history"])
+        self.wants_progress = bool(self._calls["progress"])
+
+    def start(self, n_steps: int, dt: float) -> None:
+        for fn in self._calls["start"]:
+            fn(n_steps, dt)
+
+    def frame(self, step: int, t: float, u, v, eps, sig) -> None:
+        for fn in self._calls["frame"]:
+            fn(step, t, u, v, eps, sig)
+
+    def history(self, history: dict[str, np.ndarray]) -> None:
+        for fn in self._calls["history"]:
+            fn(history)
+
+    def progress(self, step: int, t: float) -> None:
+        for fn in self._calls["progress"]:
+            fn(step, t)
+
+    def instability(self, error: InstabilityError) -> None:
+        for fn in self._calls["instability"]:
+            fn(error)
+
+    def close(self) -> None:
+        """Close every observer, even if one of them fails (the first error is raised afterwards)."""
+        failed = None
+        for fn in self._calls["close"]:
+            try:
+                fn()
+            except Exception as exc:  # noqa: BLE001 - closed the others first
+                failed = failed or exc
+        if failed is not None:
+            raise failed
+
+
+def _overrides(obj: object, event: str) -> bool:
+    """Whether ``obj`` has a method ``event`` other than the do-nothing default of :class:`Observer`."""
+    return callable(getattr(obj, event, None)) and getattr(type(obj), event, None) is not getattr(Observer, event)
+
+
+class ProgressBar(Observer):
+    """A tqdm progress bar over the steps of a run (updated every 100 steps, shows ``t``)."""
+
+    def __init__(self, desc: str = "simulate") -> None:
+        self.desc, self.bar = desc, None
+
+    def start(self, n_steps: int, dt: float) -> None:
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=n_steps, desc=self.desc, unit="step", mininterval=0.5, leave=False)
+
+    def progress(self, step: int, t: float) -> None:
+        self.bar.update(Observers.progress_every)
+        self.bar.set_postfix(t=f"{t:.4g}", refresh=False)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
