@@ -25,10 +25,11 @@ from fem.atomic import write_text
 from fem.errors import InputError, InstabilityError
 
 from .case import Case, Time, load_case
-from .case.build import Setup, build
+from .case.build import Setup, build, build_conditions, build_material, build_mesh, select
 from .errors import CaseFileError
 
-__all__ = ["Setup", "SimulationResult", "build", "choose_time_step", "describe", "n_steps", "simulate"]
+__all__ = ["Setup", "SimulationResult", "build", "build_conditions", "build_material", "build_mesh", "choose_time_step",
+           "describe", "n_steps", "select", "simulate"]  # the build functions live in snsurrogate.case.build
 
 
 @dataclass

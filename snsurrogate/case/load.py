@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from ..errors import CaseFileError
-from .kinds import choices_of, did_you_mean, expected_of, extra_of, kind_name, show
+from .kinds import choices_of, did_you_mean, expected_of, extra_of, find_kind, kind_name, show
 from .models import ARRAYS, SECTIONS, UNIONS, Case, NodeSelection
 
 try:  # Python >= 3.11
@@ -171,7 +171,7 @@ def _problem(err: dict, raw: Any) -> tuple[tuple, str, str]:
         return (*order, 1), place.where, _deeper(place.rest) + ctx["message"]
     if kind == "extra_forbidden":
         return _unknown_key(place, order)
-    if kind == "missing":
+    if kind == "missing" and not place.rest:  # (a missing item of a fixed-length list is a wrong value)
         if place.key is None:
             doc = Case.model_fields[place.section].description
             return (*order, 3), place.where, f"missing required section ({doc})"
@@ -227,8 +227,10 @@ def _wrong_value(place: _Place, err: dict) -> str:
         return f"expected a node selection like {{ group = \"left\" }} or {{ x = 0.0 }}, got {show(place.value())}"
     value = place.value()
     expected = expected_of(info) if info is not None else "a valid value"
-    hint = did_you_mean(value, _choices(info)) if err["type"] == "literal_error" and isinstance(value, str) else ""
-    return f"expected {expected}, got {show(value)}{hint}"
+    if err["type"] == "literal_error" and isinstance(value, str) and find_kind(info.annotation) is None:
+        # a name that is not one of the choices (a key that takes nothing but names)
+        return f"expected {expected}, got {value!r}{did_you_mean(value, _choices(info))}"
+    return f"expected {expected}, got {show(value)}"
 
 
 def _choices(info: FieldInfo | None) -> tuple:
