@@ -10,6 +10,7 @@ read_curves(path, ...)    Read experimental stress-strain columns from a CSV fil
 Dataset                   Checked stress-strain data; Dataset.from_arrays(strain, stress, ...).
 SurrogateModel            The fitted law: callable on strain (n, d_in), ``.lipschitz_bound``, ``.tangent``.
 simulate(case, out_dir)   Run an explicit simulation from a TOML case file (or dict) with the fem solver.
+load_case(case)           Read and validate a case (TOML file or dict) into a typed, frozen Case.
 critical_time_step(mesh, material, ...)
                           Certified (element, nodal), estimated (Lanczos) and true critical time steps.
 as_material(model, rho)   A fitted law as a material of the fem solver.
@@ -24,6 +25,7 @@ strain.
 from fem.errors import CertificateError
 from fem.stability import critical_time_step
 
+from .case import Case, load_case
 from .data import Dataset, read_curves
 from .errors import CaseFileError, DataError, ModelFileError, SnsurrogateError, TrainingError
 from .lipschitz import lipschitz_bound, lipschitz_empirical
@@ -35,6 +37,7 @@ from .training import FitOptions, fit
 from .version import __version__
 
 __all__ = [
+    "Case",
     "CaseFileError",
     "CertificateError",
     "DataError",
@@ -51,6 +54,7 @@ __all__ = [
     "lipschitz_bound",
     "lipschitz_empirical",
     "load",
+    "load_case",
     "read_curves",
     "run_demo",
     "save",

@@ -33,17 +33,15 @@ def run(args: argparse.Namespace) -> int:
     from fem.stability import critical_time_step, damping_ratio
 
     from ..case import load_case
-    from ..simulation import build
+    from ..case.build import build
 
-    case = load_case(args.case)
-    setup = build(case)
-    solver, mat = setup.solver, setup.solver.material
-    t = case.sections["time"]
-    t_end, safety = t["end"], t.get("safety", 0.9)
+    setup = build(load_case(args.case))
+    case, solver, mat = setup.case, setup.solver, setup.solver.material
+    t_end, safety = case.time.end, case.time.safety
     methods = ("element", "nodal", "global", "true") if args.use_global else ("element", "nodal", "true")
     constrained = solver.bc.constrained.cpu().numpy()
     first = critical_time_step(setup.mesh, mat, methods=("element", "nodal"), geom=solver.geom)
-    xi = damping_ratio(case.sections["damping"]["alpha"], first.dt_certified)
+    xi = damping_ratio(case.damping.alpha, first.dt_certified)
     report = critical_time_step(setup.mesh, mat, safety=safety, damping=xi, methods=methods, geom=solver.geom,
                                 constrained=constrained)
     u = setup.units

@@ -25,9 +25,10 @@ import numpy as np
 import torch
 
 from ..case import load_case
+from ..case.build import build
 from ..data import read_curves
 from ..model import SurrogateModel
-from ..simulation import build, choose_time_step, n_steps, simulate
+from ..simulation import choose_time_step, n_steps, simulate
 from ..training import fit
 from .scenarios import SCENARIOS, Scenario
 from .settings import KINDS, MATERIALS, STEPS, Material, Settings
@@ -99,12 +100,11 @@ def model_record(material: Material, kind: str, model: SurrogateModel, path: Pat
 
 def time_steps(scenario: Scenario, section: dict, settings: Settings, law) -> dict[str, float]:
     """``certified`` and ``nominal`` steps [s] of a law on the scenario's mesh, and the bound used."""
-    setup = build(load_case(scenario.case(section, "auto", settings)))
-    certified, info = choose_time_step(setup.solver, {"dt": "auto", "safety": SAFETY})
-    e0 = nominal_stiffness(law)
-    return {"certified": certified, "nominal": certified * math.sqrt(info["lipschitz_bound"] / e0),
-            "dt_certified": info["dt_certified"], "lipschitz_bound": info["lipschitz_bound"],
-            "nominal_stiffness": e0}
+    case = load_case(scenario.case(section, "auto", settings))
+    step = choose_time_step(build(case).solver, case.time.model_copy(update={"dt": "auto", "safety": SAFETY}))
+    certified, bound, e0 = step.dt, step.report.lipschitz_bound, nominal_stiffness(law)
+    return {"certified": certified, "nominal": certified * math.sqrt(bound / e0), "dt_certified": step.dt_certified,
+            "lipschitz_bound": bound, "nominal_stiffness": e0}
 
 
 def run_case(scenario: Scenario, section: dict, kind: str, step: str, steps: dict, settings: Settings,
@@ -152,13 +152,13 @@ def run_seed(seed: int, settings: Settings, out: str | Path, keep: bool = False)
             data = read_curves(mat.path, **mat.read)
             fitted = fit_models(data, seed, settings)
             data_strain = float(strain_norm(data.strain).max())
-            laws, sections = {}, {}
+            laws, tables = {}, {}
             for kind, model in fitted.items():
                 path = out / "models" / f"seed{seed}" / f"{mat.key}_{kind}.pt"
                 path.parent.mkdir(parents=True, exist_ok=True)
                 model.save(path)
                 laws[kind] = as_material(model, mat.density)
-                sections[kind] = {"model": str(path.resolve()), "density": mat.density}
+                tables[kind] = {"model": str(path.resolve()), "density": mat.density}
                 models.append({"seed": seed, **model_record(mat, kind, model, path.relative_to(out), laws[kind])})
             if keep:
                 curves[mat.key] = _curves(mat, data, fitted)
@@ -166,10 +166,10 @@ def run_seed(seed: int, settings: Settings, out: str | Path, keep: bool = False)
                 E, eps_h = mat.exact
                 eps_max = 1.2 * data_strain  # certificate of the analytic law holds up to this strain
                 laws["exact"] = HardeningCubic(E, eps_h, eps_max, density=mat.density)
-                sections["exact"] = {"type": "cubic", "E": E, "eps_h": eps_h, "eps_max": eps_max,
+                tables["exact"] = {"type": "cubic", "E": E, "eps_h": eps_h, "eps_max": eps_max,
                                      "density": mat.density}
             for sc in (s for s in SCENARIOS.values() if s.material == mat.key):
-                for kind, section in sections.items():
+                for kind, section in tables.items():
                     steps = time_steps(sc, section, settings, laws[kind])
                     for step in STEPS:
                         where = out / "runs" / f"seed{seed}" / sc.key / f"{kind}_{step}"
