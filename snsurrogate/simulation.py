@@ -25,7 +25,7 @@ from fem.atomic import write_text
 from fem.errors import InputError, InstabilityError
 
 from .case import Case, Time, load_case
-from .case.build import Setup, build, build_conditions, build_material, build_mesh, select
+from .case.build import Setup, build, build_conditions, build_material, build_mesh, plan_warnings, select
 from .errors import CaseFileError
 
 __all__ = ["Setup", "SimulationResult", "build", "build_conditions", "build_material", "build_mesh", "choose_time_step",
@@ -123,7 +123,7 @@ def simulate(case: str | os.PathLike[str] | dict | Case, out_dir: str | os.PathL
     u = setup.units
     writer = fem.OutputWriter(out, setup.mesh, {k: u[k] for k in ("length", "time", "stress", "energy")},
                               keep=keep_frames)
-    messages = setup.warnings + list(step.warnings)
+    messages = setup.warnings + list(step.warnings) + plan_warnings(case, step.dt, u)
     result = instability = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

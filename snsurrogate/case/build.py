@@ -17,6 +17,7 @@ import difflib
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ from fem.errors import InputError, MeshError
 from fem.kinematics import VOIGT_SIZE
 
 from ..errors import CaseFileError, SnsurrogateError
+from .kinds import clip, path_problem
 from .load import fit_to_mesh
 from .models import (
     SECTION,
@@ -44,6 +46,7 @@ from .models import (
     Traction,
     Velocity,
 )
+from .units import consistency_problem, density_warning, single_step_warning
 
 CONDITIONS = {Fixed: fem.Fixed, Velocity: fem.Velocity, Force: fem.NodalForce, Traction: fem.Traction}
 """The ``fem`` class of each ``[[boundary]]`` type."""
@@ -85,14 +88,35 @@ def located(case: Case, where: str, keys: Iterable[str] = ()):
         raise CaseFileError(str(exc), case.name, where) from exc
 
 
+def plan_warnings(case: Case, dt: float, units: dict[str, str]) -> list[str]:
+    """Warnings on the planned run once its step ``dt`` is known: a run that is a single step."""
+    w = single_step_warning(case.time.end, dt, units["time"])
+    return [w] if w else []
+
+
+# ---------------------------------------------------------------------------------------------- files
+def _existing(case: Case, relative: str, where: str, what: str) -> Path:
+    """The file a case names, resolved; missing, too long a name or unreadable: a :class:`CaseFileError`."""
+    path = case.resolve(relative)
+    problem = path_problem(str(path), str(case.base_dir) if case.base_dir.is_dir() else ".")
+    if problem:
+        raise CaseFileError(f"cannot open the {what}: {problem}", case.name, where)
+    try:
+        found = path.is_file()
+    except OSError as exc:  # e.g. a name too long for this file system
+        raise CaseFileError(f"cannot open the {what} {clip(str(path))}: {exc.strerror or exc}", case.name,
+                            where) from None
+    if not found:
+        raise CaseFileError(f"no such {what} '{path}'", case.name, where)
+    return path
+
+
 # ---------------------------------------------------------------------------------------------- mesh
 def build_mesh(case: Case) -> tuple[fem.Mesh, list[str]]:
     """The mesh of ``[mesh]`` and the notes of reading it (mesh files)."""
     m = case.mesh
     if isinstance(m, File):
-        path = case.resolve(m.file)
-        if not path.is_file():
-            raise CaseFileError(f"no such mesh file '{path}'", case.name, "[mesh] file")
+        path = _existing(case, m.file, "[mesh] file", "mesh file")
         from fem.meshfiles import read_mesh_with_warnings
 
         with located(case, "[mesh] file"):
@@ -150,9 +174,7 @@ def _model_material(case: Case, mesh: fem.Mesh, m: Model) -> tuple[Any, dict[str
     from ..modelfile import load
 
     need = VOIGT_SIZE[mesh.dim]
-    path = case.resolve(m.model)
-    if not path.is_file():
-        raise CaseFileError(f"no such model file '{path}'", case.name, "[material] model")
+    path = _existing(case, m.model, "[material] model", "model file")
     with located(case, "[material] model"):
         model = load(path)
     if model.d_in != need or model.d_out != need:
@@ -163,6 +185,8 @@ def _model_material(case: Case, mesh: fem.Mesh, m: Model) -> tuple[Any, dict[str
     if stress is not None and stress != model.stress_unit:
         raise CaseFileError(f"{stress!r}, but the fitted model's stress unit is {model.stress_unit!r}; the case "
                             "must use one consistent system", case.name, "[units] stress")
+    if stress is None and (problem := consistency_problem(case.units.given(model.stress_unit))) is not None:
+        raise CaseFileError(f"the fitted model's stress unit: {problem[1]}", case.name, f"[units] {problem[0]}")
     u = case.units.names(model.stress_unit)
     with located(case, "[material]", Model.model_fields):
         mat = as_material(model, m.density)
@@ -211,6 +235,9 @@ def build(case: Case, *, dtype=None, device: str = "cpu") -> Setup:
     with located(case, "[[boundary]]", BOUNDARY_KEYS):
         solver = fem.ExplicitSolver(mesh, material, conditions, initial, damping=case.damping.alpha,
                                     section=section_of(case, mesh), dtype=dtype or torch.float64, device=device)
+    density = density_warning(case.material.density, case.units.given())
+    if density is not None:
+        notes = [*notes, density]
     probes = []
     for i, sel in enumerate(case.output.probes, 1):
         nodes = select(case, mesh, sel, f"[output] probes #{i}")

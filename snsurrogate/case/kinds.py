@@ -9,6 +9,7 @@ booleans or floats for integers. Lists are read as tuples, so that a validated c
 from __future__ import annotations
 
 import difflib
+import os
 import typing
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -45,22 +46,39 @@ def invalid(message: str, *, key: str | None = None, loc: tuple | None = None) -
     return PydanticCustomError("case", "{message}", ctx)
 
 
+QUOTE = 60
+"""A message quotes at most this many characters of a value (the rest is counted, never echoed)."""
+
+
+def clip(value: Any, limit: int = QUOTE) -> str:
+    """``repr`` of ``value`` (a string: its first ``limit`` characters, and how many there are)."""
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]!r}... ({len(value)} characters)"
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
 def show(value: Any) -> str:
-    """How a rejected value is quoted in a message."""
+    """How a rejected value is quoted in a message (at most :data:`QUOTE` characters of it)."""
     if isinstance(value, str):
-        return f"the string {value!r}"
+        return f"the string {clip(value)}"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict):
-        return "a table {" + ", ".join(map(str, value)) + "}"
+        keys = list(value)
+        shown = ", ".join(clip(k)[1:-1] if isinstance(k, str) and len(k) <= QUOTE else clip(k) for k in keys[:8])
+        return "a table {" + shown + (", ..." if len(keys) > 8 else "") + "}"
     if isinstance(value, tuple):
-        return repr(list(value))
-    return repr(value)
+        return clip(list(value))
+    return clip(value)
 
 
 def did_you_mean(word: Any, options) -> str:
     """``"; did you mean 'end'?"`` for the closest of ``options`` to ``word``, or ``""``."""
-    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=0.6)
+    word = str(word)
+    if len(word) > 4 * QUOTE:  # nothing is close to a very long word (and difflib would be slow)
+        return ""
+    close = difflib.get_close_matches(word, [str(o) for o in options], n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
@@ -137,7 +155,58 @@ Fraction = Annotated[float, Strict(), _finite(gt=0, le=1), Kind("number in (0, 1
 Poisson = Annotated[float, Strict(), _finite(gt=-1, lt=0.5), Kind("number in (-1, 0.5)", "a number in (-1, 0.5)")]
 PositiveInt = Annotated[int, Strict(), Field(ge=1), Kind("positive integer", "a positive integer")]
 Integer = Annotated[int, Strict(), Kind("integer", "an integer")]
-Text = Annotated[str, Strict(), Field(min_length=1), Kind("string", "a non-empty string")]
+MAX_NAME = 200
+"""The longest name a case holds (units, boundary names, node groups) [characters]."""
+MAX_PATH = 4096
+"""The longest path a case holds (``[mesh] file``, ``[material] model``) [characters] (Linux PATH_MAX)."""
+NAME_MAX = 255
+"""The longest component of a path [bytes of its file-system encoding], where the OS does not say
+(``os.pathconf(folder, "PC_NAME_MAX")``; 255 on Linux, macOS and Windows)."""
+
+
+def _bounded(limit: int, what: str):
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and len(value) > limit:
+            raise invalid(f"{what} of {len(value)} characters ({clip(value)}); at most {limit} characters")
+        return value
+    return check
+
+
+def name_max(folder: str = ".") -> int:
+    """The longest file name in ``folder`` [bytes] (:data:`NAME_MAX` where the OS does not say)."""
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError, AttributeError):
+        return NAME_MAX
+
+
+def path_problem(value: str, folder: str = ".") -> str | None:
+    """What is wrong with ``value`` as a path (too long, a component too long, a NUL byte), or ``None``."""
+    if len(value) > MAX_PATH:
+        return f"a path of {len(value)} characters ({clip(value)}); at most {MAX_PATH} characters"
+    if "\x00" in value:
+        return f"a path with a NUL character ({clip(value)})"
+    limit = name_max(folder)
+    for part in value.replace("\\", "/").split("/"):
+        size = len(os.fsencode(part)) if part else 0
+        if size > limit:
+            return (f"a file or folder name of {size} bytes ({clip(part)}) in {clip(value)}; this system allows "
+                    f"at most {limit} bytes per name")
+    return None
+
+
+def _path(value: Any) -> Any:
+    if isinstance(value, str) and (problem := path_problem(value)):
+        raise invalid(problem)
+    return value
+
+
+Text = Annotated[str, Strict(), Field(min_length=1), BeforeValidator(_bounded(MAX_NAME, "a name")),
+                 Kind("string", f"a non-empty string of at most {MAX_NAME} characters")]
+"""A name (unit, boundary name, node group): 1 to :data:`MAX_NAME` characters."""
+PathText = Annotated[str, Strict(), Field(min_length=1), BeforeValidator(_path),
+                     Kind("string", "a non-empty path")]
+"""A file path: at most :data:`MAX_PATH` characters, each component at most :func:`name_max` bytes."""
 Flag = Annotated[bool, Strict(), Kind("bool", "true or false")]
 
 
@@ -160,7 +229,7 @@ def _check_components(value: Any) -> Any:
     if isinstance(value, (list, tuple)) and value and all(isinstance(c, str) for c in value):
         for c in value:
             if c not in AXES:
-                raise invalid(f"unknown component {c!r}; the components are 'x', 'y', 'z'{did_you_mean(c, AXES)}")
+                raise invalid(f"unknown component {clip(c)}; the components are 'x', 'y', 'z'{did_you_mean(c, AXES)}")
         if len(set(value)) != len(value):
             raise invalid(f"a component is listed twice: {list(value)!r}")
     return value
@@ -173,7 +242,7 @@ Components = Annotated[tuple[Axis, ...], Field(min_length=1), BeforeValidator(_c
 def _increasing_times(pairs: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float], ...]:
     times = [p[0] for p in pairs]
     if any(b <= a for a, b in zip(times, times[1:])):
-        raise invalid(f"the times must increase strictly, got {times!r}")
+        raise invalid(f"the times must increase strictly, got {clip(times)}")
     return pairs
 
 

@@ -19,7 +19,19 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from ..errors import CaseFileError
-from .kinds import choices_of, did_you_mean, expected_of, extra_of, find_kind, kind_name, show
+from .kinds import (
+    MAX_PATH,
+    QUOTE,
+    choices_of,
+    clip,
+    did_you_mean,
+    expected_of,
+    extra_of,
+    find_kind,
+    kind_name,
+    path_problem,
+    show,
+)
 from .models import ARRAYS, SECTIONS, UNIONS, Case, NodeSelection
 
 try:  # Python >= 3.11
@@ -66,15 +78,65 @@ def fit_to_mesh(case: Case, dim: int, cell_type: str | None = None) -> Case:
     return validate(raw, case.name, case.base_dir, context={"dim": dim, "cell_type": cell_type})
 
 
+MAX_CASE_BYTES = 1 << 20
+"""The largest case file read [bytes] (1 MiB): a case is a page of keys; long tables (meshes, measured
+curves) belong in the files it names. A larger file is refused before it is parsed."""
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = {b"\xff\xfe": "UTF-16 (little-endian)", b"\xfe\xff": "UTF-16 (big-endian)"}
+
+
+def file_label(path: str | os.PathLike[str]) -> str:
+    """How messages name a file: as given, or its first characters when the name is absurdly long."""
+    name = os.fspath(path)
+    return name if len(name) <= MAX_PATH else f"{name[:QUOTE]}... ({len(name)} characters)"
+
+
 def read_toml(path: Path) -> dict:
-    """Parse a TOML file; a syntax error becomes ``CaseFileError("<file>: line L, column C: TOML syntax error")``."""
+    """Parse a TOML file; a syntax error becomes ``CaseFileError("<file>: line L, column C: TOML syntax error")``.
+
+    A file larger than :data:`MAX_CASE_BYTES` is refused before it is parsed; a leading UTF-8 byte-order
+    mark is skipped; a UTF-16 file (its byte-order mark) is refused with a message saying so.
+    """
+    label = file_label(path)
     if tomllib is None:  # pragma: no cover
-        raise CaseFileError("reading case files needs Python >= 3.11 (tomllib) or the tomli package", str(path))
-    if not path.is_file():
-        raise CaseFileError("no such case file" if not path.exists() else "not a file", str(path))
+        raise CaseFileError("reading case files needs Python >= 3.11 (tomllib) or the tomli package", label)
+    problem = path_problem(os.fspath(path))
+    if problem:
+        raise CaseFileError(f"cannot read the case file: {problem}", label)
     try:
+        if not path.is_file():
+            raise CaseFileError("no such case file" if not path.exists() else "not a file", label)
+        size = path.stat().st_size
+        if size > MAX_CASE_BYTES:
+            raise CaseFileError(f"the case file is {size} bytes; a case file is at most {MAX_CASE_BYTES} bytes "
+                                "(1 MiB): put meshes and long tables in the files it names", label)
         with open(path, "rb") as fh:
-            return tomllib.load(fh)
+            data = fh.read(MAX_CASE_BYTES + 1)
+    except OSError as exc:
+        raise CaseFileError(f"cannot read the case file: {exc.strerror or exc}", label) from None
+    if len(data) > MAX_CASE_BYTES:  # grew since stat
+        raise CaseFileError(f"the case file is over {MAX_CASE_BYTES} bytes (1 MiB)", label)
+    return parse_toml(data, label)
+
+
+def parse_toml(data: bytes, label: str = "<case>") -> dict:
+    """Parse the bytes of a case file named ``label`` (see :func:`read_toml`)."""
+    for bom, encoding in _UTF16_BOMS.items():
+        if data.startswith(bom):
+            raise CaseFileError(f"the file is {encoding} text (it starts with a UTF-16 byte-order mark); "
+                                "save the case file as UTF-8", label)
+    if data.startswith(_UTF8_BOM):  # written by some Windows editors: read the text after it
+        data = data[len(_UTF8_BOM):]
+    elif b"\x00" in data[:256]:
+        raise CaseFileError("the file has NUL bytes: it is not UTF-8 text (UTF-16 without a byte-order mark, or "
+                            "binary?); save the case file as UTF-8", label)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CaseFileError(f"not UTF-8 text (byte {exc.start}); save the case file as UTF-8", label) from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         text = str(exc)
         m = re.search(r"\s*\(at line (\d+), column (\d+)\)", text)
@@ -83,11 +145,9 @@ def read_toml(path: Path) -> dict:
         m_end = re.search(r"\s*\(at end of document\)", text)
         if m_end:
             where, text = "end of file: ", text[: m_end.start()]
-        raise CaseFileError(f"{where}TOML syntax error: {text}", str(path)) from None
-    except UnicodeDecodeError as exc:
-        raise CaseFileError(f"not UTF-8 text (byte {exc.start}); save the case file as UTF-8", str(path)) from None
-    except OSError as exc:
-        raise CaseFileError(f"cannot read the case file: {exc.strerror or exc}", str(path)) from None
+        raise CaseFileError(f"{where}TOML syntax error: {text}", label) from None
+    except RecursionError:
+        raise CaseFileError("TOML syntax error: tables or arrays nested too deeply", label) from None
 
 
 # ---------------------------------------------------------------------------------------------- messages
@@ -121,11 +181,12 @@ class _Place:
             return f"[[{self.section}]]"
         table = self.dig(self.section, self.index)
         name = table.get("name") if isinstance(table, dict) else None
-        return f"[[{self.section}]] #{self.index + 1}" + (f" ({name})" if isinstance(name, str) and name else "")
+        return f"[[{self.section}]] #{self.index + 1}" + (f" ({_short(name)})" if isinstance(name, str) and name
+                                                          else "")
 
     @property
     def where(self) -> str:
-        return self.label if self.key is None else f"{self.label} {self.key}"
+        return self.label if self.key is None else f"{self.label} {_short(self.key)}"
 
     @property
     def field(self) -> FieldInfo | None:
@@ -161,7 +222,7 @@ def _problem(err: dict, raw: Any) -> tuple[tuple, str, str]:
     if not loc:  # pragma: no cover - the case itself is not a table
         return (0,), "", f"expected a table of sections, got {show(raw)}"
     if loc[0] not in SECTIONS:
-        return (0,), f"[{loc[0]}]", (f"unknown section{did_you_mean(loc[0], SECTIONS)} "
+        return (0,), f"[{_short(loc[0])}]", (f"unknown section{did_you_mean(loc[0], SECTIONS)} "
                                     f"(the sections are {', '.join(SECTIONS)})")
     place = _Place(loc, raw)
     if kind == "case" and "key" in ctx:
@@ -179,6 +240,12 @@ def _problem(err: dict, raw: Any) -> tuple[tuple, str, str]:
     return (*order, 1), place.where, _wrong_value(place, err)
 
 
+def _short(name: object) -> str:
+    """A key or name as a message shows it: unquoted when short, else its first characters."""
+    text = str(name)
+    return text if len(text) <= QUOTE else clip(text)
+
+
 def _deeper(rest: tuple) -> str:
     """``"#2: "`` for the second of a list of node selections, ``"x: "`` for a key inside one."""
     return "".join(f"#{r + 1}: " if isinstance(r, int) else f"{r}: " for r in rest)
@@ -189,7 +256,7 @@ def _unknown_key(place: _Place, order: tuple) -> tuple[tuple, str, str]:
         key_ = place.rest[-1]
         keys = list(NodeSelection.model_fields)
         place.rest = place.rest[:-1]
-        return (*order, 0), place.where, (f"{_deeper(place.rest)}unknown key {key_!r} in the node selection"
+        return (*order, 0), place.where, (f"{_deeper(place.rest)}unknown key {clip(key_)} in the node selection"
                                           f"{did_you_mean(key_, keys)} (the keys are {', '.join(keys)})")
     users = [v for v in SECTIONS[place.section] if place.key in v.model_fields]
     if users and place.table is not None:
@@ -229,7 +296,7 @@ def _wrong_value(place: _Place, err: dict) -> str:
     expected = expected_of(info) if info is not None else "a valid value"
     if err["type"] == "literal_error" and isinstance(value, str) and find_kind(info.annotation) is None:
         # a name that is not one of the choices (a key that takes nothing but names)
-        return f"expected {expected}, got {value!r}{did_you_mean(value, _choices(info))}"
+        return f"expected {expected}, got {clip(value)}{did_you_mean(value, _choices(info))}"
     return f"expected {expected}, got {show(value)}"
 
 

@@ -48,6 +48,7 @@ from .kinds import (
     Fraction,
     Integer,
     NonNegative,
+    PathText,
     Poisson,
     PositiveInt,
     PositiveNumber,
@@ -58,6 +59,7 @@ from .kinds import (
     show,
 )
 from .tables import Selector, Table, Variant
+from .units import consistency_problem
 
 DEFAULT_MODE = {1: "1d", 2: "plane_strain", 3: "3d"}
 """Kinematics of an analytic material when ``mode`` is not given, by mesh dimension."""
@@ -68,7 +70,9 @@ SECTION = 1.0
 # ---------------------------------------------------------------------------------------------- [units]
 class Units(Table):
     """Names of the units of the one consistent system the case is written in; they are only printed in
-    the outputs, never converted."""
+    the outputs, never converted. Known names (m, mm, s, ms, kg, t, Pa, MPa, N, J, ...:
+    snsurrogate.case.units) are checked: stress = mass / (length x time^2), force = stress x length^2,
+    energy = force x length; other names are not checked."""
 
     length: Text | None = key("length unit", default=None, default_doc="'length unit'")
     time: Text | None = key("time unit", default=None, default_doc="'time unit'")
@@ -77,6 +81,18 @@ class Units(Table):
                               default_doc="the model's stress unit, else 'stress unit'")
     force: Text | None = key("force unit (= stress x length^2)", default=None, default_doc="'<stress> x <length>^2'")
     energy: Text | None = key("energy unit (= force x length)", default=None, default_doc="'<force> x <length>'")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Units:
+        problem = consistency_problem(self.given())
+        if problem is not None:
+            raise invalid(problem[1], key=problem[0])
+        return self
+
+    def given(self, model_stress_unit: str | None = None) -> dict[str, str | None]:
+        """The names as given (``None`` where not), ``stress`` defaulting to the fitted model's unit."""
+        return {"length": self.length, "time": self.time, "mass": self.mass,
+                "stress": self.stress or model_stress_unit, "force": self.force, "energy": self.energy}
 
     def names(self, model_stress_unit: str | None = None) -> dict[str, str]:
         """Every unit name, the defaults filled in (``stress``: the fitted model's unit, if any)."""
@@ -189,7 +205,7 @@ class File(Variant):
     selector: ClassVar = ("file", None)
     dim: ClassVar[None] = None
     cell_type: ClassVar[None] = None
-    file: Text = key("mesh file, relative to the case file")
+    file: PathText = key("mesh file, relative to the case file")
     section: PositiveNumber | None = key("bar cross-section area [length^2] or 2-D thickness [length]", default=None,
                                          default_doc=f"{SECTION:g} (not used by a 3-D mesh)")
 
@@ -241,7 +257,7 @@ class Model(Variant):
     """A fitted snsurrogate model (snsurrogate fit) with its certified bound."""
 
     selector: ClassVar = ("model", None)
-    model: Text = key("fitted model file, relative to the case file")
+    model: PathText = key("fitted model file, relative to the case file")
     density: PositiveNumber = key("mass density", unit="mass/length^3")
 
 

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from .kinds import did_you_mean, invalid, show
+from .kinds import clip, did_you_mean, invalid, show
 
 
 class Table(BaseModel):
@@ -71,7 +71,7 @@ class Selector:
         if values and value[k] not in values:
             if not (isinstance(value[k], str) and value[k]):
                 raise invalid(f"expected a non-empty string, got {show(value[k])}", key=k)
-            raise invalid(f"expected one of {', '.join(map(repr, values))}, got {value[k]!r}"
+            raise invalid(f"expected one of {', '.join(map(repr, values))}, got {clip(value[k])}"
                           f"{did_you_mean(value[k], values)}", key=k)
         return value
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 
 HELP = "certified time-step bounds of a case against its true critical step"
 
@@ -33,10 +34,13 @@ def run(args: argparse.Namespace) -> int:
     from fem.stability import critical_time_step, damping_ratio
 
     from ..case import load_case
-    from ..case.build import build
+    from ..case.build import build, plan_warnings
+    from ..case.load import file_label
 
     setup = build(load_case(args.case))
     case, solver, mat = setup.case, setup.solver, setup.solver.material
+    for w in setup.warnings:  # the same mesh notes and case warnings that 'simulate' records
+        print(f"warning: {w}")
     t_end, safety = case.time.end, case.time.safety
     methods = ("element", "nodal", "global", "true") if args.use_global else ("element", "nodal", "true")
     constrained = solver.bc.constrained.cpu().numpy()
@@ -75,6 +79,9 @@ def run(args: argparse.Namespace) -> int:
           f"{c.min_eigenvalue:.6g} {su}")
     for note in report.notes:
         print(f"note: {note}")
+    planned = case.time.dt if case.time.dt != "auto" else report.dt_auto
+    for w in plan_warnings(case, planned, u):
+        print(f"warning: {w}")
     doc = {"case": case.name, "t_end": t_end, **report.to_dict(),
            "steps_to_end": {r[0]: r[4] for r in rows} | {"auto": report.steps(t_end, report.dt_auto)},
            "units": {"dt": tu, "lipschitz_bound": f"{su} per unit strain", "t_end": tu}}
@@ -92,6 +99,10 @@ def run(args: argparse.Namespace) -> int:
               f"{more:.3g} x the steps of this case's law; dt_true {r2.dt_true:.6g} {tu}")
         doc["compare"] = {"model": args.compare, **r2.to_dict(), "steps_ratio": more}
     if args.json:
-        write_text(args.json, json.dumps(doc, indent=2) + "\n")
+        try:
+            write_text(args.json, json.dumps(doc, indent=2) + "\n")  # atomic: never a half-written file
+        except OSError as exc:  # a full disk, a missing permission, a name too long
+            print(f"error: cannot write {file_label(args.json)}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
         print(f"wrote {args.json}")
     return 0
