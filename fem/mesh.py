@@ -19,10 +19,32 @@ _SHOW = 5  # how many indices an error or warning lists
 _BLOCK = 2**22  # float64 entries of Jacobian matrices computed at once (32 MiB)
 
 
-def _few(indices: np.ndarray) -> str:
-    """``[3, 8, 12, ...]``: the first few of ``indices``."""
-    head = ", ".join(str(int(i)) for i in indices[:_SHOW])
+def _few(indices: np.ndarray, ids: np.ndarray | None = None) -> str:
+    """``[3, 8, 12, ...]``: the first few of ``indices`` (as ``ids`` names them, when given)."""
+    shown = np.asarray(indices[:_SHOW], dtype=np.int64)
+    head = ", ".join(str(int(i)) for i in (shown if ids is None else ids[shown]))
     return f"[{head}{', ...' if len(indices) > _SHOW else ''}]"
+
+
+NUMBERINGS = {
+    "tags": "the file's {kind} numbers",
+    "positions": "1-based positions in the file",
+}
+"""How :attr:`Mesh.node_ids` and :attr:`Mesh.cell_ids` number (:attr:`Mesh.numbering`), as messages say it."""
+
+
+def numbering_note(kind: str, ids: np.ndarray | None, numbering: str = "tags") -> str:
+    """``"(0-based indices)"`` without ``ids``; else ``"(the file's node numbers)"`` or ``"(1-based positions in
+    the file)"``: what the numbers of a message about ``kind`` (``"node"`` or ``"cell"``) are."""
+    if ids is None:
+        return "(0-based indices)"
+    what = "element" if kind == "cell" else "node"
+    return "(" + NUMBERINGS.get(numbering, "{kind} ids").format(kind=what) + ")"
+
+
+def label(kind: str, indices, ids: np.ndarray | None = None, numbering: str = "tags") -> str:
+    """``[7, 12] (the file's node numbers)``: the first few of ``indices`` (0-based) as messages name them."""
+    return f"{_few(np.atleast_1d(indices), ids)} {numbering_note(kind, ids, numbering)}"
 
 
 def _index_array(values) -> np.ndarray:
@@ -71,8 +93,16 @@ class Mesh:
         Name -> sorted unique int64 node indices.
     cell_groups
         Name -> int64 cell indices.
+    node_ids, cell_ids
+        Optional ``(n_nodes,)`` and ``(n_cells,)`` int64 numbers by which messages name the nodes and cells:
+        the numbers of the file the mesh was read from (:mod:`fem.meshfiles` fills them). Without them
+        messages give 0-based indices and say so.
+    numbering
+        What the ids are: ``"tags"`` (the file's own node and element numbers, e.g. Gmsh tags) or
+        ``"positions"`` (1-based positions in the file, for formats without numbers); see :data:`NUMBERINGS`.
 
-    Integer and real inputs are converted to int64 and float64; :meth:`check` validates the rest.
+    Integer and real inputs are converted to int64 and float64; :meth:`check` validates the rest. The ids
+    never change what is computed: every array of the package is indexed from 0.
     """
 
     points: np.ndarray
@@ -80,6 +110,9 @@ class Mesh:
     cell_type: str
     node_groups: dict[str, np.ndarray] = field(default_factory=dict)
     cell_groups: dict[str, np.ndarray] = field(default_factory=dict)
+    node_ids: np.ndarray | None = None
+    cell_ids: np.ndarray | None = None
+    numbering: str = "tags"
 
     def __post_init__(self) -> None:
         points = np.asarray(self.points)
@@ -87,6 +120,40 @@ class Mesh:
         self.cells = _index_array(self.cells)
         self.node_groups = {k: np.unique(_index_array(v)) for k, v in self.node_groups.items()}
         self.cell_groups = {k: _index_array(v) for k, v in self.cell_groups.items()}
+        if self.node_ids is not None:
+            self.node_ids = _index_array(self.node_ids)
+        if self.cell_ids is not None:
+            self.cell_ids = _index_array(self.cell_ids)
+
+    # ------------------------------------------------------------------ how messages name nodes and cells
+    def _ids(self, kind: str) -> np.ndarray | None:
+        """The ids of ``kind`` (``"node"`` or ``"cell"``) when they fit the mesh, else ``None``."""
+        ids, n = (self.node_ids, self.n_nodes) if kind == "node" else (self.cell_ids, self.n_cells)
+        if ids is None or ids.ndim != 1 or ids.shape[0] != n or ids.dtype.kind not in "iu":
+            return None
+        return ids
+
+    def numbering_note(self, kind: str = "node") -> str:
+        """What the numbers of a message about ``kind`` (``"node"`` or ``"cell"``) are (:func:`numbering_note`)."""
+        return numbering_note(kind, self._ids(kind), self.numbering)
+
+    def node_label(self, indices) -> str:
+        """``[7, 12] (the file's node numbers)``: nodes (0-based indices) as a message names them."""
+        return label("node", indices, self._ids("node"), self.numbering)
+
+    def cell_label(self, indices) -> str:
+        """``[104] (the file's element numbers)``: cells (0-based indices) as a message names them."""
+        return label("cell", indices, self._ids("cell"), self.numbering)
+
+    def node_id(self, index: int) -> int:
+        """The number by which messages name node ``index`` (itself without ids)."""
+        ids = self._ids("node")
+        return int(index) if ids is None else int(ids[index])
+
+    def cell_id(self, index: int) -> int:
+        """The number by which messages name cell ``index`` (itself without ids)."""
+        ids = self._ids("cell")
+        return int(index) if ids is None else int(ids[index])
 
     @property
     def dim(self) -> int:
@@ -211,7 +278,7 @@ class Mesh:
                 "(drop constant coordinates, e.g. z = 0 of a planar mesh)")
         if not np.isfinite(p).all():
             bad = np.flatnonzero(~np.isfinite(p).all(axis=1))
-            raise MeshError(f"{len(bad)} nodes have non-finite coordinates: {_few(bad)}")
+            raise MeshError(f"{len(bad)} nodes have non-finite coordinates: {self.node_label(bad)}")
         if c.ndim != 2 or c.dtype.kind not in "iu" or c.shape[1] != el.n_nodes:
             raise MeshError(f"cells must be an integer array (n_cells, {el.n_nodes}) for {el.name}, "
                             f"got shape {c.shape} dtype {c.dtype}")
@@ -219,7 +286,8 @@ class Mesh:
             raise MeshError("the mesh has no cells")
         bad = np.flatnonzero(((c < 0) | (c >= len(p))).any(axis=1))
         if len(bad):
-            raise MeshError(f"{len(bad)} cells have node indices outside [0, {len(p) - 1}]: cells {_few(bad)}")
+            raise MeshError(f"{len(bad)} cells have node indices outside [0, {len(p) - 1}]: "
+                            f"cells {self.cell_label(bad)}")
 
     def _check_groups(self) -> None:
         for kind, groups, n in (("node", self.node_groups, self.n_nodes), ("cell", self.cell_groups, self.n_cells)):
@@ -263,7 +331,8 @@ class Mesh:
             e = int(np.argmin(worst))
             raise MeshError(
                 f"{len(bad)} cells are inverted or have zero volume ({inverted} inverted, {len(bad) - inverted} "
-                f"degenerate): cells {_few(bad)}; smallest Jacobian determinant {worst[e]:.6g} at cell {e}")
+                f"degenerate): cells {_few(bad, self._ids('cell'))}; smallest Jacobian determinant {worst[e]:.6g} at "
+                f"cell {self.cell_id(e)} {self.numbering_note('cell')}")
 
     def _check_folds(self, el: ElementType) -> None:
         """Refuse overlapping cells: two positively oriented cells that share a facet must see it with
@@ -292,7 +361,8 @@ class Mesh:
             cells = np.unique(np.flatnonzero(np.isin(inverse, bad)) // len(local))
             kind = "folded (cells on the same side of a shared facet)" if (counts[bad] == 2).any() else "non-manifold"
             raise MeshError(
-                f"the mesh is {kind}: {len(bad)} facet(s) are shared by cells that overlap, cells {_few(cells)}; "
+                f"the mesh is {kind}: {len(bad)} facet(s) are shared by cells that overlap, cells "
+                f"{self.cell_label(cells)}; "
                 "after fixing each cell's orientation the cells must tile the domain without overlap (check the "
                 "node order of these cells in the file)")
 
@@ -302,14 +372,14 @@ class Mesh:
         used[self.cells.ravel()] = True
         unused = np.flatnonzero(~used)
         if len(unused):
-            notes.append(f"{len(unused)} of {self.n_nodes} nodes belong to no cell: nodes {_few(unused)}")
+            notes.append(f"{len(unused)} of {self.n_nodes} nodes belong to no cell: nodes {self.node_label(unused)}")
         tol = 1e-12 * self.size()
         pairs = cKDTree(self.points).query_pairs(r=tol, output_type="ndarray")
         if len(pairs):
             pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
-            shown = ", ".join(f"{a}={b}" for a, b in pairs[:_SHOW])
+            shown = ", ".join(f"{self.node_id(a)}={self.node_id(b)}" for a, b in pairs[:_SHOW])
             notes.append(f"{len(pairs)} pairs of nodes have the same coordinates (within {tol:.3g}): {shown}"
-                         f"{', ...' if len(pairs) > _SHOW else ''}")
+                         f"{', ...' if len(pairs) > _SHOW else ''} {self.numbering_note('node')}")
         return notes
 
     # ------------------------------------------------------------------ selection

@@ -23,7 +23,7 @@ import numpy as np
 from .atomic import atomic_path, write_text
 from .elements import ELEMENTS, ElementType, element_for_meshio
 from .errors import MeshError
-from .mesh import Mesh
+from .mesh import Mesh, label
 
 _AXES = "xyz"
 
@@ -49,6 +49,9 @@ def read_mesh_with_warnings(path: str | os.PathLike[str]) -> tuple[Mesh, list[st
       groups renumbered.
     - Cells whose Jacobian determinant is negative everywhere (a clockwise surface, a mirrored node order) get
       their node order reversed, with a note; cells that are tangled or degenerate still fail the check.
+    - Messages name nodes and cells as the file numbers them: the node and element tags of an ASCII Gmsh file
+      (:attr:`fem.mesh.Mesh.node_ids`, :attr:`~fem.mesh.Mesh.cell_ids`), else their 1-based positions in
+      the file (all cells counted, in the order of the file), and say which.
 
     Parameters
     ----------
@@ -70,7 +73,7 @@ def read_mesh_with_warnings(path: str | os.PathLike[str]) -> tuple[Mesh, list[st
     path = Path(path)
     raw = _read_meshio(path)
     try:
-        mesh, notes = _from_meshio(raw)
+        mesh, notes = _from_meshio(raw, _file_numbers(path, raw))
         notes += mesh.check()
     except MeshError as err:
         raise MeshError(f"{path}: {err}") from None
@@ -202,8 +205,61 @@ def _planar(points: np.ndarray, top: int, cell_type: str) -> tuple[np.ndarray, l
     return np.ascontiguousarray(keep, dtype=np.float64), notes
 
 
-def _from_meshio(raw: meshio.Mesh) -> tuple[Mesh, list[str]]:
-    """The fem mesh (not yet checked) and the notes of the conversion."""
+# ---------------------------------------------------------------------------------------------- file numbers
+def _gmsh_tags(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(node tags, element tags)`` of an ASCII Gmsh 2.2 or 4.1 file, in the order of the file, or ``None``
+    (a binary file, another version, anything unexpected)."""
+    try:
+        with open(path, encoding="ascii", errors="replace") as fh:
+            lines = (line for line in fh if line.strip())
+            version = None
+            nodes: list[int] = []
+            elements: list[int] = []
+            for line in lines:
+                head = line.strip()
+                if head == "$MeshFormat":
+                    fields = next(lines).split()
+                    if fields[1] != "0":  # binary
+                        return None
+                    version = fields[0].split(".")[0]
+                elif head in ("$Nodes", "$Elements") and version == "2":
+                    count = int(next(lines).split()[0])
+                    out = nodes if head == "$Nodes" else elements
+                    out.extend(int(next(lines).split(None, 1)[0]) for _ in range(count))
+                elif head == "$Nodes" and version == "4":
+                    blocks = int(next(lines).split()[0])
+                    for _ in range(blocks):
+                        _, _, parametric, n = (int(v) for v in next(lines).split())
+                        nodes.extend(int(next(lines).split()[0]) for _ in range(n))
+                        for _ in range(n):
+                            next(lines)
+                elif head == "$Elements" and version == "4":
+                    blocks = int(next(lines).split()[0])
+                    for _ in range(blocks):
+                        n = int(next(lines).split()[3])
+                        elements.extend(int(next(lines).split(None, 1)[0]) for _ in range(n))
+                if version is None and head != "$MeshFormat":
+                    return None
+            return np.asarray(nodes, dtype=np.int64), np.asarray(elements, dtype=np.int64)
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def _file_numbers(path: Path, raw: meshio.Mesh) -> tuple[np.ndarray, np.ndarray, str]:
+    """``(node numbers, cell numbers, numbering)`` of meshio's points and cells (all blocks, concatenated): the
+    Gmsh tags where the file has them (``"tags"``), else 1-based positions in the file (``"positions"``)."""
+    n_points, n_cells = len(raw.points), sum(len(b.data) for b in raw.cells)
+    if path.suffix.lower() == ".msh":
+        tags = _gmsh_tags(path)
+        if tags is not None and len(tags[0]) == n_points and len(tags[1]) == n_cells:
+            return tags[0], tags[1], "tags"
+    return np.arange(1, n_points + 1), np.arange(1, n_cells + 1), "positions"
+
+
+def _from_meshio(raw: meshio.Mesh, numbers: tuple[np.ndarray, np.ndarray, str] | None = None
+                 ) -> tuple[Mesh, list[str]]:
+    """The fem mesh (not yet checked) and the notes of the conversion; ``numbers`` as :func:`_file_numbers`
+    gives them (default: 1-based positions)."""
     top, element, blocks = _top_element(raw)
     datas = [np.asarray(raw.cells[k].data, dtype=np.int64) for k in blocks]
     offsets = np.cumsum([0] + [len(d) for d in datas])[:-1].tolist()
@@ -215,13 +271,20 @@ def _from_meshio(raw: meshio.Mesh) -> tuple[Mesh, list[str]]:
         raise MeshError(f"cells refer to nodes outside [0, {len(points) - 1}]")
     node_groups, cell_groups = _groups(raw, blocks, offsets, _named_cell_sets(raw))
     notes = []
+    if numbers is None:
+        numbers = (np.arange(1, len(points) + 1), np.arange(1, sum(len(b.data) for b in raw.cells) + 1), "positions")
+    node_numbers, cell_numbers, numbering = numbers
+    starts = np.cumsum([0] + [len(b.data) for b in raw.cells])[:-1]
+    cell_ids = np.concatenate([cell_numbers[starts[k]: starts[k] + len(raw.cells[k].data)] for k in blocks])
 
     used = np.unique(cells)
     new = np.full(len(points), -1, dtype=np.int64)
     new[used] = np.arange(len(used))
     if len(used) < len(points):
-        notes.append(f"removed {len(points) - len(used)} nodes that belong to no {element.meshio_type} cell "
-                     "(e.g. Gmsh geometry points) and renumbered the nodes")
+        unused = np.flatnonzero(new < 0)
+        shown = label("node", unused, node_numbers, numbering)
+        notes.append(f"removed {len(unused)} nodes that belong to no {element.meshio_type} cell "
+                     f"(e.g. Gmsh geometry points): nodes {shown}; the others keep their numbers in messages")
     for name in list(node_groups):
         g = new[node_groups[name]]
         if (g < 0).any():
@@ -232,11 +295,14 @@ def _from_meshio(raw: meshio.Mesh) -> tuple[Mesh, list[str]]:
             del node_groups[name]
             notes.append(f"node group {name!r} is empty and was dropped")
     points, planar_notes = _planar(points[used], top, element.meshio_type)
-    mesh = Mesh(points, new[cells], element.name, node_groups, cell_groups)
-    n_flipped = mesh.orient()
-    if n_flipped:
-        notes.append(f"reversed the node order of {n_flipped} of {mesh.n_cells} cells that had a negative Jacobian "
-                     "determinant (clockwise or mirrored in the file)")
+    mesh = Mesh(points, new[cells], element.name, node_groups, cell_groups, node_ids=node_numbers[used],
+                cell_ids=cell_ids, numbering=numbering)
+    before = mesh.cells.copy()
+    mesh.orient()
+    flipped = np.flatnonzero((before != mesh.cells).any(axis=1))
+    if len(flipped):
+        notes.append(f"reversed the node order of {len(flipped)} of {mesh.n_cells} cells that had a negative "
+                     f"Jacobian determinant (clockwise or mirrored in the file): cells {mesh.cell_label(flipped)}")
     return mesh, planar_notes + notes
 
 
