@@ -340,3 +340,110 @@ def test_only_fem_meshfiles_imports_meshio():
     offenders = [p.name for p in root.glob("*.py")
                  if p.name != "meshfiles.py" and re.search(r"^\s*(import|from)\s+meshio\b", p.read_text(), re.M)]
     assert offenders == []
+
+
+# ---------------------------------------------------------------------------------------------- the file's numbers
+# Gmsh 2.2 with sparse node tags (10, 20, ...) and element tags (100, 7, 205): node 99 is a geometry point, the
+# triangle tagged 7 is clockwise, and the two triangles 100 and 205 meet along an edge whose nodes are doubled
+# (20 = 40, 30 = 60).
+SPARSE = """$MeshFormat
+2.2 0 8
+$EndMeshFormat
+$Nodes
+8
+10 0 0 0
+20 1 0 0
+30 0 1 0
+99 5 5 0
+40 1 0 0
+50 1 1 0
+60 0 1 0
+70 -1 0 0
+$EndNodes
+$Elements
+3
+100 2 2 0 1 10 20 30
+7 2 2 0 1 10 70 30
+205 2 2 0 1 40 50 60
+$EndElements
+"""
+
+
+def test_reader_notes_and_warnings_use_the_file_s_node_and_element_tags(tmp_path):
+    mesh, warnings = read_mesh_with_warnings(write(tmp_path, "sparse.msh", SPARSE))
+    text = "\n".join(warnings)
+    assert "removed 1 nodes" in text and "nodes [99] (the file's node numbers)" in text
+    assert "reversed the node order of 1 of 3 cells" in text and "cells [7] (the file's element numbers)" in text
+    assert "2 pairs of nodes have the same coordinates" in text and "20=40, 30=60" in text
+    assert "(0-based" not in text
+    assert mesh.node_ids.tolist() == [10, 20, 30, 40, 50, 60, 70] and mesh.cell_ids.tolist() == [100, 7, 205]
+    assert mesh.numbering == "tags" and mesh.node_id(0) == 10 and mesh.cell_id(2) == 205
+
+
+def test_an_inverted_element_is_named_by_its_tag(tmp_path):
+    # a bow-tie quad (tag 17: its determinant changes sign) after a good one (tag 3); node tags 11..16
+    text = msh22([], []).replace("$Nodes\n0\n", "$Nodes\n6\n11 0 0 0\n12 1 0 0\n13 2 0 0\n14 0 1 0\n15 1 1 0\n"
+                                 "16 2 1 0\n").replace("$Elements\n0\n", "$Elements\n2\n3 3 2 0 1 11 12 15 14\n"
+                                                       "17 3 2 0 1 12 13 15 16\n")
+    with pytest.raises(MeshError) as info:
+        read_mesh(write(tmp_path, "bowtie.msh", text))
+    message = str(info.value)
+    assert "bowtie.msh: 1 cells are inverted or have zero volume" in message
+    assert "cells [17]" in message and "at cell 17 (the file's element numbers)" in message
+
+
+def test_gmsh41_tags_are_read(tmp_path):
+    text = """$MeshFormat
+4.1 0 8
+$EndMeshFormat
+$Nodes
+1 4 3 41
+2 1 0 4
+3
+8
+41
+9
+0 0 0
+0 1 0
+1 0 0
+9 9 0
+$EndNodes
+$Elements
+1 1 50 50
+2 1 2 1
+50 3 8 41
+$EndElements
+"""
+    mesh, warnings = read_mesh_with_warnings(write(tmp_path, "t41.msh", text))
+    assert mesh.node_ids.tolist() == [3, 8, 41] and mesh.cell_ids.tolist() == [50]
+    text = "\n".join(warnings)
+    assert "nodes [9] (the file's node numbers)" in text and "cells [50] (the file's element numbers)" in text
+
+
+def test_formats_without_numbers_give_1_based_positions(tmp_path):
+    points = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [1, 1, 0], [3, 3, 0]], dtype=float)
+    cells = [("line", np.array([[0, 1]])), ("triangle", np.array([[0, 1, 2], [1, 2, 3]]))]  # 2nd triangle clockwise
+    meshio.write(tmp_path / "pos.vtu", meshio.Mesh(points, cells))
+    mesh, warnings = read_mesh_with_warnings(tmp_path / "pos.vtu")
+    text = "\n".join(warnings)
+    assert mesh.numbering == "positions" and mesh.cell_ids.tolist() == [2, 3]  # the line is cell 1 of the file
+    assert "nodes [5] (1-based positions in the file)" in text and "cells [3] (1-based positions in the file)" in text
+    points[3] = [0.5, 0.5, 0]  # the second triangle becomes degenerate (collinear nodes)
+    meshio.write(tmp_path / "flat.vtu", meshio.Mesh(points, cells))
+    with pytest.raises(MeshError, match=r"cells \[3\]; smallest .* at cell 3 \(1-based positions in the file\)"):
+        read_mesh(tmp_path / "flat.vtu")
+
+
+def test_a_binary_gmsh_file_falls_back_to_positions(tmp_path):
+    mesh = generate.rectangle(2.0, 1.0, 2, 1, element="tri3")
+    write_mesh(tmp_path / "bin.msh", mesh, file_format="gmsh22")
+    back = read_mesh(tmp_path / "bin.msh")
+    assert back.numbering in ("tags", "positions") and back.node_ids is not None and len(back.cell_ids) == 4
+
+
+def test_a_mesh_without_numbers_says_its_indices_are_0_based():
+    mesh = generate.rectangle(2.0, 1.0, 2, 1)
+    assert mesh.node_ids is None and mesh.node_label([6]) == "[6] (0-based indices)"
+    mesh.cells[1] = mesh.cells[1][[0, 1, 3, 2]]  # a bow tie
+    with pytest.raises(MeshError, match=r"cells \[1\]; .* at cell 1 \(0-based indices\)"):
+        mesh.check()

@@ -70,3 +70,55 @@ def test_stability_on_a_bad_case_is_a_located_error(tmp_path, capsys):
     rc = main(["stability", str(tmp_path / "bad.toml")])
     err = capsys.readouterr().err
     assert rc == 2 and "bad.toml" in err and "did you mean 'end'" in err
+
+
+# A strip of two triangles in a Gmsh 2.2 file: node 9 is used by no cell and triangle 12 is clockwise.
+STRIP_MSH = """$MeshFormat
+2.2 0 8
+$EndMeshFormat
+$Nodes
+5
+1 0 0 0
+2 10 0 0
+3 10 10 0
+4 0 10 0
+9 50 50 0
+$EndNodes
+$Elements
+2
+11 2 2 0 1 1 2 3
+12 2 2 0 1 1 4 3
+$EndElements
+"""
+
+STRIP = """
+[mesh]
+file = "strip.msh"
+[material]
+type = "linear"
+E = 1000.0
+nu = 0.3
+density = 1.0e-9
+[[boundary]]
+type = "fixed"
+nodes = { x = 0.0 }
+[time]
+end = 1.0e-5
+[output]
+progress = false
+"""
+
+
+def test_stability_prints_the_mesh_reader_warnings_like_simulate(tmp_path, capsys):
+    (tmp_path / "strip.msh").write_text(STRIP_MSH)
+    (tmp_path / "strip.toml").write_text(STRIP)
+    assert main(["stability", str(tmp_path / "strip.toml"), "--no-global"]) == 0
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if line.startswith("warning: ")]
+    assert any("removed 1 nodes" in line and "nodes [9] (the file's node numbers)" in line for line in lines), out
+    assert any("reversed the node order of 1 of 2 cells" in line and "cells [12]" in line for line in lines), out
+    assert main(["simulate", str(tmp_path / "strip.toml"), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    simulated = [line for line in capsys.readouterr().out.splitlines() if line.startswith("warning: ")]
+    assert lines == simulated
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["warnings"] == \
+        [line.removeprefix("warning: ") for line in lines]
