@@ -20,6 +20,29 @@ Units are never assumed: the case is written in one consistent system of the use
 s, t, MPa, so that forces are in N and energies in mJ); ``[units]`` only names the units for the
 outputs. Relative ``file`` and ``model`` paths are taken from the case file's folder.
 
+Limits
+------
+What a case holds is bounded, and a message quotes at most 60 characters of a bad value (the rest is
+counted, never echoed):
+
+- a case file is at most 1 MiB (:data:`~snsurrogate.case.load.MAX_CASE_BYTES`), refused before it is
+  parsed; a leading UTF-8 byte-order mark is skipped; a UTF-16 file is refused with a message saying so;
+- names (units, boundary names, node groups) are 1 to 200 characters
+  (:data:`~snsurrogate.case.kinds.MAX_NAME`);
+- paths (``[mesh] file``, ``[material] model``) are at most 4096 characters (Linux ``PATH_MAX``), each
+  file or folder name at most the file system's ``NAME_MAX`` bytes (``os.pathconf``; 255 where it does
+  not say), checked before the file is looked for.
+
+Units
+-----
+Known unit names (:data:`snsurrogate.case.units.UNITS`: m, km, cm, mm, um/µm, nm; s, ms, us/µs, ns, min,
+h; kg, g, mg, t/tonne/Mg; Pa, kPa, MPa, GPa, bar, N/mm^2; N, kN, mN, ...; J, kJ, mJ, N m, N mm, ...)
+are checked: with length, time, mass and stress all known, stress must be mass / (length x time^2)
+(mm, s, t, MPa; m, s, kg, Pa; mm, ms, kg, GPa), force = stress x length^2 and energy = force x length;
+an inconsistent set is refused, naming the unit that would fit. Other names are accepted unchecked.
+With known length and mass, a density outside 1e-3 to 3e4 kg/m^3 is warned of (``summary.json``
+``warnings``), and so is a run whose end time is not longer than its step (a single step).
+
 Errors
 ------
 Every problem is a :class:`snsurrogate.errors.CaseFileError` whose message starts with the case file and names
@@ -36,7 +59,9 @@ Reference (generated from the models)
 ::
 
     [units]: names of the units of the one consistent system the case is written in; they are only
-            printed in the outputs, never converted
+            printed in the outputs, never converted; known names (m, mm, s, ms, kg, t, Pa, MPa, N, J,
+            ...) are checked: stress = mass / (length x time^2), force = stress x length^2, energy =
+            force x length; other names are not checked
         length = string, default 'length unit': length unit
         time = string, default 'time unit': time unit
         mass = string, default 'mass unit': mass unit

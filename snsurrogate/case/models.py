@@ -59,47 +59,12 @@ from .kinds import (
     show,
 )
 from .tables import Selector, Table, Variant
-from .units import consistency_problem
+from .units import Units
 
 DEFAULT_MODE = {1: "1d", 2: "plane_strain", 3: "3d"}
 """Kinematics of an analytic material when ``mode`` is not given, by mesh dimension."""
 SECTION = 1.0
 """Default bar cross-section area [length^2] or 2-D thickness [length]."""
-
-
-# ---------------------------------------------------------------------------------------------- [units]
-class Units(Table):
-    """Names of the units of the one consistent system the case is written in; they are only printed in
-    the outputs, never converted. Known names (m, mm, s, ms, kg, t, Pa, MPa, N, J, ...:
-    snsurrogate.case.units) are checked: stress = mass / (length x time^2), force = stress x length^2,
-    energy = force x length; other names are not checked."""
-
-    length: Text | None = key("length unit", default=None, default_doc="'length unit'")
-    time: Text | None = key("time unit", default=None, default_doc="'time unit'")
-    mass: Text | None = key("mass unit", default=None, default_doc="'mass unit'")
-    stress: Text | None = key("stress unit (must match a fitted model's)", default=None,
-                              default_doc="the model's stress unit, else 'stress unit'")
-    force: Text | None = key("force unit (= stress x length^2)", default=None, default_doc="'<stress> x <length>^2'")
-    energy: Text | None = key("energy unit (= force x length)", default=None, default_doc="'<force> x <length>'")
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Units:
-        problem = consistency_problem(self.given())
-        if problem is not None:
-            raise invalid(problem[1], key=problem[0])
-        return self
-
-    def given(self, model_stress_unit: str | None = None) -> dict[str, str | None]:
-        """The names as given (``None`` where not), ``stress`` defaulting to the fitted model's unit."""
-        return {"length": self.length, "time": self.time, "mass": self.mass,
-                "stress": self.stress or model_stress_unit, "force": self.force, "energy": self.energy}
-
-    def names(self, model_stress_unit: str | None = None) -> dict[str, str]:
-        """Every unit name, the defaults filled in (``stress``: the fitted model's unit, if any)."""
-        length, stress = self.length or "length unit", self.stress or model_stress_unit or "stress unit"
-        force = self.force or f"{stress} x {length}^2"
-        return {"length": length, "time": self.time or "time unit", "mass": self.mass or "mass unit",
-                "stress": stress, "force": force, "energy": self.energy or f"{force} x {length}"}
 
 
 # ---------------------------------------------------------------------------------------------- node selections
@@ -404,7 +369,9 @@ class Case(Table):
     """
 
     units: Units = key("names of the units of the one consistent system the case is written in; they are only "
-                       "printed in the outputs, never converted", default=Units())
+                       "printed in the outputs, never converted; known names (m, mm, s, ms, kg, t, Pa, MPa, N, J, "
+                       "...) are checked: stress = mass / (length x time^2), force = stress x length^2, energy = "
+                       "force x length; other names are not checked", default=Units())
     mesh: Mesh = key("the mesh: generated, or read from a file")
     material: Material = key("the material law: analytic, or a fitted snsurrogate model")
     boundary: Annotated[tuple[Boundary, ...], BeforeValidator(_array_of_tables)] = key(

@@ -18,6 +18,11 @@ from __future__ import annotations
 
 import math
 
+from pydantic import model_validator
+
+from .kinds import Text, invalid, key
+from .tables import Table
+
 _MICRO = ("u", "\u00b5", "\u03bc")  # u, micro sign, Greek mu
 
 
@@ -109,3 +114,38 @@ def single_step_warning(end: float, dt: float, time_unit: str) -> str | None:
         return None
     return (f"[time] end: {end:g} {time_unit} is not longer than the time step {dt:.6g} {time_unit}: the run is a "
             "single step (check [time] end and the units of [material] density and E)")
+
+
+# ---------------------------------------------------------------------------------------------- [units]
+class Units(Table):
+    """Names of the units of the one consistent system the case is written in; they are only printed in
+    the outputs, never converted. Known names (m, mm, s, ms, kg, t, Pa, MPa, N, J, ...:
+    snsurrogate.case.units) are checked: stress = mass / (length x time^2), force = stress x length^2,
+    energy = force x length; other names are not checked."""
+
+    length: Text | None = key("length unit", default=None, default_doc="'length unit'")
+    time: Text | None = key("time unit", default=None, default_doc="'time unit'")
+    mass: Text | None = key("mass unit", default=None, default_doc="'mass unit'")
+    stress: Text | None = key("stress unit (must match a fitted model's)", default=None,
+                              default_doc="the model's stress unit, else 'stress unit'")
+    force: Text | None = key("force unit (= stress x length^2)", default=None, default_doc="'<stress> x <length>^2'")
+    energy: Text | None = key("energy unit (= force x length)", default=None, default_doc="'<force> x <length>'")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Units:
+        problem = consistency_problem(self.given())
+        if problem is not None:
+            raise invalid(problem[1], key=problem[0])
+        return self
+
+    def given(self, model_stress_unit: str | None = None) -> dict[str, str | None]:
+        """The names as given (``None`` where not), ``stress`` defaulting to the fitted model's unit."""
+        return {"length": self.length, "time": self.time, "mass": self.mass,
+                "stress": self.stress or model_stress_unit, "force": self.force, "energy": self.energy}
+
+    def names(self, model_stress_unit: str | None = None) -> dict[str, str]:
+        """Every unit name, the defaults filled in (``stress``: the fitted model's unit, if any)."""
+        length, stress = self.length or "length unit", self.stress or model_stress_unit or "stress unit"
+        force = self.force or f"{stress} x {length}^2"
+        return {"length": length, "time": self.time or "time unit", "mass": self.mass or "mass unit",
+                "stress": stress, "force": force, "energy": self.energy or f"{force} x {length}"}
