@@ -287,6 +287,15 @@ def test_model_errors(bar_model, tmp_path):
         simulate(write(path.parent, broken, "broken_case.toml"), tmp_path, progress=False)
 
 
+def test_the_fitted_model_s_stress_unit_is_checked_against_the_case_s_units(bar_model, tmp_path):
+    path, _ = bar_model
+    metres = model_case(path).replace('length = "mm"\ntime = "s"\nstress = "MPa"',
+                                      'length = "m"\ntime = "s"\nmass = "t"')
+    with pytest.raises(CaseError, match=r"metres\.toml: \[units\] stress: the fitted model's stress unit: 'MPa' is "
+                                        r"not consistent with length 'm', time 's', mass 't'.*must be 'kPa'"):
+        simulate(write(path.parent, metres, "metres.toml"), tmp_path, progress=False)
+
+
 # ---------------------------------------------------------------------------------------------- instability
 def test_a_step_above_the_certified_one_is_refused_without_the_override(tmp_path, capsys):
     h_over_c = 1.0 * math.sqrt(7.85e-9 / 200000.0)
