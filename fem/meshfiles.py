@@ -267,15 +267,17 @@ def _from_meshio(raw: meshio.Mesh, numbers: tuple[np.ndarray, np.ndarray, str] |
     if len(cells) == 0:
         raise MeshError(f"the file has no {element.meshio_type} cells")
     points = np.asarray(raw.points, dtype=np.float64)
-    if cells.size and (cells.min() < 0 or cells.max() >= len(points)):
-        raise MeshError(f"cells refer to nodes outside [0, {len(points) - 1}]")
-    node_groups, cell_groups = _groups(raw, blocks, offsets, _named_cell_sets(raw))
-    notes = []
     if numbers is None:
         numbers = (np.arange(1, len(points) + 1), np.arange(1, sum(len(b.data) for b in raw.cells) + 1), "positions")
     node_numbers, cell_numbers, numbering = numbers
     starts = np.cumsum([0] + [len(b.data) for b in raw.cells])[:-1]
     cell_ids = np.concatenate([cell_numbers[starts[k]: starts[k] + len(raw.cells[k].data)] for k in blocks])
+    bad = np.flatnonzero(((cells < 0) | (cells >= len(points))).any(axis=1))
+    if len(bad):
+        raise MeshError(f"{len(bad)} cells refer to nodes that the file does not define: cells "
+                        f"{label('cell', bad, cell_ids, numbering)}")
+    node_groups, cell_groups = _groups(raw, blocks, offsets, _named_cell_sets(raw))
+    notes = []
 
     used = np.unique(cells)
     new = np.full(len(points), -1, dtype=np.int64)

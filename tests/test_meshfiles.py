@@ -447,3 +447,10 @@ def test_a_mesh_without_numbers_says_its_indices_are_0_based():
     mesh.cells[1] = mesh.cells[1][[0, 1, 3, 2]]  # a bow tie
     with pytest.raises(MeshError, match=r"cells \[1\]; .* at cell 1 \(0-based indices\)"):
         mesh.check()
+
+
+def test_an_element_on_an_undefined_node_is_named_by_its_tag(tmp_path):
+    text = SPARSE.replace("205 2 2 0 1 40 50 60", "205 2 2 0 1 40 55 60")  # no node 55
+    with pytest.raises(MeshError, match=r"1 cells refer to nodes that the file does not define: cells \[205\] "
+                                        r"\(the file's element numbers\)"):
+        read_mesh(write(tmp_path, "undefined.msh", text))
