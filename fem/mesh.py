@@ -260,6 +260,9 @@ class Mesh:
         -------
         Warnings (one string each): unused nodes, duplicate nodes (coordinates within ``1e-12 x`` the mesh
         size, the bounding-box diagonal).
+
+        Messages and warnings name nodes and cells by :attr:`node_ids` / :attr:`cell_ids` when the mesh has
+        them (the file's numbers), else by 0-based index, and say which.
         """
         el = self.element
         self._check_arrays(el)

@@ -221,7 +221,8 @@ def _gmsh_tags(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
                     fields = next(lines).split()
                     if fields[1] != "0":  # binary
                         return None
-                    version = fields[0].split(".")[0]
+                    # 2.x and 4.1 (4.0 lays its nodes out otherwise: it gets positions)
+                    version = "2" if fields[0].startswith("2.") else "4" if fields[0].startswith("4.1") else "other"
                 elif head in ("$Nodes", "$Elements") and version == "2":
                     count = int(next(lines).split()[0])
                     out = nodes if head == "$Nodes" else elements
