@@ -3,7 +3,10 @@
 Writes three files for --out STEM (a trailing .pt is dropped): STEM.pt (the model: weights,
 scalings, columns and units, certified bound, data SHA-256), STEM.json (summary: lipschitz_bound,
 lipschitz_empirical, rmse, r2, n_points, seconds, ...) and STEM.png (data against the fit, and the
-tangent against the bound).
+tangent against the bound). They are one set: STEM.json is written last and records the SHA-256 of
+the STEM.pt and STEM.png it belongs with; a fit that is stopped while writing leaves either the
+previous set or a STEM.json that says "incomplete" ('snsurrogate info STEM.pt' tells which). A file
+that cannot be written (full disk) is an error (exit status 2) that leaves the previous set as it was.
 
 Example:
   snsurrogate fit data/al6061t6_uniaxial_tension_CA-RD-01.csv \\
@@ -115,9 +118,10 @@ def read_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     from ..data import read_curves
-    from ..report import output_paths, plot_fit, write_summary
+    from ..report import remove_stale_temporaries, write_outputs
     from ..training import fit
 
+    remove_stale_temporaries(args.out)  # what a killed run to the same --out left
     data = read_curves(args.csv, **read_options(args))
     for note in data.notes:
         print(f"note: {note}")
@@ -127,10 +131,7 @@ def run(args: argparse.Namespace) -> int:
         model = fit(data, options)
     for w in caught:
         print(f"warning: {w.message}")
-    model_path, json_path, png_path = output_paths(args.out)
-    model.save(model_path)
-    write_summary(model, json_path)
-    plot_fit(model, data.strain, data.stress, png_path)
+    model_path, json_path, png_path = write_outputs(model, data.strain, data.stress, args.out)
     print(describe_fit(model))
     print(f"wrote {model_path}, {json_path}, {png_path}")
     return 0
