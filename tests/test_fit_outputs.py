@@ -142,7 +142,6 @@ def test_the_next_fit_removes_temporary_files_of_a_killed_one(tmp_path, capsys):
 KILLER = textwrap.dedent("""
     import json, os, random, signal, sys, time
     from pathlib import Path
-    import numpy as np
     from snsurrogate import read_curves, fit, report
     from snsurrogate.report import output_paths, output_set_status
 
@@ -192,9 +191,8 @@ KILLER = textwrap.dedent("""
                         "temporaries": left})
         if kind == "new":
             current = new
-        elif kind == "incomplete":
-            current = None  # neither set is whole now; the next complete run decides
-            report.write_outputs(models[0], data.strain, data.stress, out)  # repair, as the next fit would
+        elif kind == "incomplete":  # neither set is whole now: the next complete run repairs it, as a new fit would
+            report.write_outputs(models[0], data.strain, data.stress, out)
             current = 0
             assert not [p for p in out.parent.iterdir() if p.name.endswith(".tmp")]
     report.write_outputs(models[0], data.strain, data.stress, out)  # a last, complete run

@@ -71,7 +71,18 @@ def _version_only(argv: Sequence[str]) -> bool:
     return False
 
 
-def _main(argv: Sequence[str] | None) -> int:
+PRELOAD = {
+    "fit": ("snsurrogate.training", "snsurrogate.data", "snsurrogate.report", "snsurrogate.modelfile",
+            "matplotlib.pyplot"),
+    "info": ("snsurrogate.modelfile", "snsurrogate.report"),
+    "simulate": ("snsurrogate.simulation", "snsurrogate.case"),
+    "stability": ("snsurrogate.case.build", "fem.stability"),
+    "demo": ("snsurrogate.demo",),
+}
+"""What each subcommand imports before it starts working: loaded while a Ctrl-C simply ends the process."""
+
+
+def _main(argv: Sequence[str] | None, sigint: _Sigint) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if _version_only(argv):
         from ..version import __version__
@@ -79,10 +90,15 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"snsurrogate {__version__}")
         return 0
     args = build_parser(_chosen(argv)).parse_args(argv)
+    from importlib import import_module
+
     from fem.errors import FemError
 
     from ..errors import SnsurrogateError
 
+    for name in PRELOAD.get(args.command, ()):
+        import_module(name)
+    sigint.loaded()
     try:
         return int(args.handler(args) or 0)
     except (SnsurrogateError, FemError) as exc:
@@ -92,9 +108,11 @@ def _main(argv: Sequence[str] | None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    sigint = _Sigint(exit_while_loading=argv is None)
     try:
+        sigint.install()
         try:
-            status = _main(argv)
+            status = _main(argv, sigint)
         except SystemExit:  # argparse: --help, --version, a usage error
             sys.stdout.flush()
             raise
@@ -106,12 +124,93 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _stdout_to_devnull()
         return 1
+    except Exception:
+        # A Ctrl-C while a library loads can come out as another error (numpy turns the failed import of
+        # one of its C modules into an ImportError): after a Ctrl-C, every error is the interrupt.
+        if sigint.seen:
+            _interrupted()
+            return 130
+        raise
+    finally:
+        sigint.restore()
+
+
+class _Sigint:
+    """The SIGINT handler of :func:`main`.
+
+    While the libraries load (torch, numpy, matplotlib: seconds), a Ctrl-C must not interrupt an import:
+    libraries catch or convert the KeyboardInterrupt there (it can even be lost, and the command go on).
+    So when ``main`` is the process's entry point (``argv`` None), a Ctrl-C in that phase prints
+    ``interrupted`` and ends the process at once with status 130: nothing has been written yet. Called
+    with an ``argv`` (from Python, tests), it raises KeyboardInterrupt as Python's own handler does. Once
+    loaded, it always raises KeyboardInterrupt (the commands clean up on the way out), noting the signal
+    in ``seen``.
+    """
+
+    def __init__(self, exit_while_loading: bool):
+        self.exit_while_loading = exit_while_loading
+        self.loading = True
+        self.seen = False
+        self.previous = None
+
+    def install(self) -> None:
+        import signal
+
+        try:
+            current = signal.getsignal(signal.SIGINT)
+            if current is signal.default_int_handler:  # not when the caller has its own
+                signal.signal(signal.SIGINT, self)
+                self.previous = current
+        except (ValueError, OSError):  # not the main thread
+            pass
+
+    def loaded(self) -> None:
+        self.loading = False
+
+    def __call__(self, signum, frame) -> None:
+        self.seen = True
+        if self.loading and self.exit_while_loading:
+            import os
+
+            try:
+                print("interrupted", file=sys.stderr)
+                sys.stderr.flush()
+            finally:
+                os._exit(130)
+        raise KeyboardInterrupt
+
+    def restore(self) -> None:
+        if self.previous is None:
+            return
+        import signal
+
+        try:
+            signal.signal(signal.SIGINT, self.previous)
+        except (ValueError, OSError, TypeError):
+            pass
 
 
 def _interrupted() -> None:
     try:
         print("\ninterrupted" if sys.stderr.isatty() else "interrupted", file=sys.stderr)
     except (OSError, ValueError):
+        pass
+    _forget_unhandled_interrupt()
+
+
+def _forget_unhandled_interrupt() -> None:
+    """Keep the exit status 130 although the Ctrl-C was handled here.
+
+    When a KeyboardInterrupt leaves code that a C extension ran through ``PyRun_*`` (some run Python code
+    so while they are imported), CPython notes it as unhandled, and at exit kills the process with SIGINT
+    (status -2 to the parent) whatever ``main`` returned. Every ``PyRun_*`` call clears that note first,
+    so running an empty one clears it.
+    """
+    try:
+        import ctypes
+
+        ctypes.pythonapi.PyRun_SimpleString(b"pass")
+    except Exception:  # no ctypes, another interpreter: the status is then at worst death by SIGINT
         pass
 
 
