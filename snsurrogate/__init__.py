@@ -20,23 +20,44 @@ run_demo(out, ...)        The SN-against-unconstrained demonstration (``snsurrog
 Units are never assumed: stress is in the unit of the data (recorded in the model), strain is
 dimensionless (engineering, Voigt with engineering shear), so the bound is in stress unit per unit
 strain.
+
+Every public name is imported on first use (PEP 562), so ``import snsurrogate`` itself is cheap: the
+command line starts (and answers ``--version``, ``--help`` or Ctrl-C) before torch is loaded.
 """
 
-from fem.errors import CertificateError
-from fem.stability import critical_time_step
+from __future__ import annotations
 
-from .case import Case, load_case
-from .data import Dataset, read_curves
-from .errors import CaseFileError, DataError, ModelFileError, SnsurrogateError, TrainingError
-from .lipschitz import lipschitz_bound, lipschitz_empirical
-from .material import as_material
-from .model import SurrogateModel
-from .modelfile import load, save
-from .simulation import simulate
-from .training import FitOptions, fit
+from importlib import import_module
+
 from .version import __version__
 
-__all__ = [
+# public name -> module that defines it (relative to this package, or absolute for fem)
+_LAZY = {
+    "Case": ".case",
+    "load_case": ".case",
+    "CertificateError": "fem.errors",
+    "critical_time_step": "fem.stability",
+    "Dataset": ".data",
+    "read_curves": ".data",
+    "CaseFileError": ".errors",
+    "DataError": ".errors",
+    "ModelFileError": ".errors",
+    "SnsurrogateError": ".errors",
+    "TrainingError": ".errors",
+    "lipschitz_bound": ".lipschitz",
+    "lipschitz_empirical": ".lipschitz",
+    "as_material": ".material",
+    "SurrogateModel": ".model",
+    "load": ".modelfile",
+    "save": ".modelfile",
+    "simulate": ".simulation",
+    "FitOptions": ".training",
+    "fit": ".training",
+    # The demo (worker pools, plots) is an application of the library, not part of it.
+    "run_demo": ".demo",
+}
+
+__all__ = [  # every name of _LAZY, and __version__ (a test checks they agree)
     "Case",
     "CaseFileError",
     "CertificateError",
@@ -61,16 +82,32 @@ __all__ = [
     "simulate",
 ]
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+
+if TYPE_CHECKING:  # for type checkers and editors: the names as if imported eagerly
+    from fem.errors import CertificateError
+    from fem.stability import critical_time_step
+
+    from .case import Case, load_case
+    from .data import Dataset, read_curves
+    from .demo import run_demo
+    from .errors import CaseFileError, DataError, ModelFileError, SnsurrogateError, TrainingError
+    from .lipschitz import lipschitz_bound, lipschitz_empirical
+    from .material import as_material
+    from .model import SurrogateModel
+    from .modelfile import load, save
+    from .simulation import simulate
+    from .training import FitOptions, fit
+
 
 def __getattr__(name: str):
-    # The demo (worker pools, plots) is an application of the library, not part of it: load it only
-    # when asked for.
-    if name == "run_demo":
-        from .demo import run_demo
-
-        return run_demo
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value  # later look-ups do not come here
+    return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | {"run_demo"})
+    return sorted(set(globals()) | set(_LAZY))

@@ -129,3 +129,54 @@ def test_python_dash_m_entry_point():
                           timeout=120)
     assert proc.returncode == 0
     assert proc.stdout.startswith("snsurrogate ")
+
+
+@pytest.mark.parametrize("hidden", [["8,8"], ["8", "8"], ["8,", "8"], ["8x8"]])
+def test_hidden_widths_have_one_syntax_in_fit_and_demo(hidden):
+    from snsurrogate.cli import build_parser
+
+    fit_args = build_parser("fit").parse_args(["fit", "d.csv", "--strain", "e", "--stress", "s", "--hidden", *hidden,
+                                               "--out", "m"])
+    demo_args = build_parser("demo").parse_args(["demo", "--out", "o", "--hidden", *hidden])
+    assert fit_args.hidden == demo_args.hidden == (8, 8)
+
+
+def test_bad_hidden_widths_are_usage_errors(tmp_path, capsys):
+    for bad in (["8,0"], ["8", "x"], ["eight"]):
+        with pytest.raises(SystemExit) as exc:
+            main(["fit", str(AL), "--strain", "engineering_strain", "--stress", "engineering_stress_MPa", "--hidden",
+                  *bad, "--out", str(tmp_path / "m")])
+        assert exc.value.code == 2
+        assert "expected a positive integer for each width (like 32,32,32 or 32 32 32)" in capsys.readouterr().err
+
+
+def test_polish_epochs_0_points_to_optimizer_adam(tmp_path, capsys):
+    rc, _, err = run(["fit", AL, "--strain", "engineering_strain", "--stress", "engineering_stress_MPa",
+                      "--polish-epochs", "0", *QUICK, "--out", tmp_path / "m"], capsys)
+    assert rc == 2
+    assert err == "error: --polish-epochs must be at least 1, got 0; to train without the L-BFGS polish, use " \
+                  "--optimizer adam\n"
+    assert not (tmp_path / "m.pt").exists()
+    # with --optimizer adam there is no polish, and 0 is no error
+    rc, _, err = run(["fit", AL, "--strain", "engineering_strain", "--stress", "engineering_stress_MPa",
+                      "--polish-epochs", "0", "--optimizer", "adam", "--epochs", "5", "--hidden", "4", "--quiet",
+                      "--out", tmp_path / "m"], capsys)
+    assert rc == 0, err
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["fit", "--help"], ["info", "MODEL", "--json"]])
+def test_a_closed_stdout_ends_quietly(tmp_path, argv):
+    """``snsurrogate ... | head``: the reader went away before the output was written; no BrokenPipeError."""
+    if argv[0] == "info":
+        assert main(["fit", str(AL), "--strain", "engineering_strain", "--stress", "engineering_stress_MPa",
+                     "--optimizer", "adam", "--epochs", "5", "--hidden", "4", "--quiet", "--out",
+                     str(tmp_path / "m")]) == 0
+        argv = ["info", str(tmp_path / "m.pt"), "--json"]
+    proc = subprocess.Popen([sys.executable, "-m", "snsurrogate", *argv], cwd=Path(__file__).resolve().parents[1],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # like `head` that has read enough
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=120)
+    assert "Traceback" not in err and "BrokenPipeError" not in err and "Exception ignored" not in err, err
+    # 1 after a BrokenPipeError (the Python documentation's recipe); argparse itself ignores a failed write of --help
+    assert proc.returncode == (1 if argv[0] == "info" else 0), err

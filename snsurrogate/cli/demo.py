@@ -16,13 +16,15 @@ Exit status: 0 when the SN model was stable at its certified step in every run, 
 Examples:
   snsurrogate demo --out out/demo              # 10 seeds, about 2-3 min on 2 CPU cores
   snsurrogate demo --out out/demo --quick      # 2 seeds, short training: a smoke test
-  snsurrogate demo --out out/demo --seeds 20 --hidden 128 128 128
+  snsurrogate demo --out out/demo --seeds 20 --hidden 128,128,128
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+
+from .options import HIDDEN_HELP, Widths
 
 HELP = "fit SN and unconstrained laws to the bundled data and compare them in explicit simulations"
 
@@ -46,8 +48,7 @@ def add_args(p: argparse.ArgumentParser) -> None:
                    help="processes running seeds in parallel (default: one per core, at most 2)")
     p.add_argument("--epochs", type=_positive, metavar="N",
                    help="Adam epochs of every fit (default 300; 150 with --quick), the same for both models")
-    p.add_argument("--hidden", type=_positive, nargs="+", metavar="W",
-                   help="hidden layer widths of both networks (default 32 32 32)")
+    p.add_argument("--hidden", action=Widths, help=f"{HIDDEN_HELP} (both networks; default 32,32,32)")
     p.add_argument("--no-plots", action="store_true", help="skip the figures")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 

@@ -3,7 +3,10 @@
 Writes three files for --out STEM (a trailing .pt is dropped): STEM.pt (the model: weights,
 scalings, columns and units, certified bound, data SHA-256), STEM.json (summary: lipschitz_bound,
 lipschitz_empirical, rmse, r2, n_points, seconds, ...) and STEM.png (data against the fit, and the
-tangent against the bound).
+tangent against the bound). They are one set: STEM.json is written last and records the SHA-256 of
+the STEM.pt and STEM.png it belongs with; a fit that is stopped while writing leaves either the
+previous set or a STEM.json that says "incomplete" ('snsurrogate info STEM.pt' tells which). A file
+that cannot be written (full disk) is an error (exit status 2) that leaves the previous set as it was.
 
 Example:
   snsurrogate fit data/al6061t6_uniaxial_tension_CA-RD-01.csv \\
@@ -18,6 +21,7 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from ..lipschitz_target import DEFAULT_MARGIN
+from .options import HIDDEN_HELP, Widths
 
 if TYPE_CHECKING:
     from ..training import FitOptions
@@ -35,16 +39,6 @@ def _lipschitz(text: str) -> float | str:
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"expected 'auto' or a positive number, got {text!r}")
     return value
-
-
-def _hidden(text: str) -> tuple[int, ...]:
-    try:
-        widths = tuple(int(w) for w in text.replace("x", ",").split(",") if w.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected widths like 32,32,32, got {text!r}") from None
-    if not widths or min(widths) < 1:
-        raise argparse.ArgumentTypeError(f"expected positive widths like 32,32,32, got {text!r}")
-    return widths
 
 
 def add_args(p: argparse.ArgumentParser) -> None:
@@ -72,7 +66,7 @@ def add_args(p: argparse.ArgumentParser) -> None:
                      help=f"margin of --lipschitz auto (default {DEFAULT_MARGIN})")
     law.add_argument("--unconstrained", action="store_true",
                      help="no spectral normalization (for comparison); the bound is still certified, but loose")
-    law.add_argument("--hidden", type=_hidden, default=None, metavar="W,W,..", help="hidden widths (default 32,32,32)")
+    law.add_argument("--hidden", action=Widths, default=None, help=f"{HIDDEN_HELP} (default 32,32,32)")
     law.add_argument("--activation", choices=("groupsort", "tanh", "softplus"), default="groupsort",
                      help="groupsort (default: gradient-norm preserving, tightest bound), tanh or softplus")
     law.add_argument("--no-zero-origin", dest="zero_origin", action="store_false",
@@ -81,7 +75,8 @@ def add_args(p: argparse.ArgumentParser) -> None:
     tr.add_argument("--epochs", type=int, default=1000,
                     help="epochs of Adam (of L-BFGS with --optimizer lbfgs) (default 1000)")
     tr.add_argument("--polish-epochs", type=int, default=200,
-                    help="epochs of L-BFGS after Adam with --optimizer adam+lbfgs (default 200)")
+                    help="epochs of L-BFGS after Adam with --optimizer adam+lbfgs (default 200; "
+                         "--optimizer adam for none)")
     tr.add_argument("--lr", type=float, default=1e-2, help="initial Adam learning rate (default 1e-2)")
     tr.add_argument("--optimizer", choices=("adam+lbfgs", "adam", "lbfgs"), default="adam+lbfgs",
                     help="adam+lbfgs (default: Adam, then an L-BFGS polish), adam or lbfgs")
@@ -98,11 +93,21 @@ def add_args(p: argparse.ArgumentParser) -> None:
 
 def fit_options(args: argparse.Namespace) -> FitOptions:
     """The :class:`~snsurrogate.training.FitOptions` that the parsed flags ask for."""
+    import dataclasses
+
+    from ..errors import TrainingError
     from ..training import DEFAULT_HIDDEN, FitOptions
 
+    polish_epochs = args.polish_epochs
+    if polish_epochs < 1:
+        if args.optimizer == "adam+lbfgs":
+            raise TrainingError(f"--polish-epochs must be at least 1, got {polish_epochs}; to train without the "
+                                "L-BFGS polish, use --optimizer adam")
+        # unused by --optimizer adam or lbfgs: the default, so that FitOptions accepts it
+        polish_epochs = next(f.default for f in dataclasses.fields(FitOptions) if f.name == "polish_epochs")
     return FitOptions(lipschitz=args.lipschitz, margin=args.margin, unconstrained=args.unconstrained,
                       hidden=args.hidden or DEFAULT_HIDDEN, activation=args.activation, zero_origin=args.zero_origin,
-                      optimizer=args.optimizer, epochs=args.epochs, polish_epochs=args.polish_epochs, lr=args.lr,
+                      optimizer=args.optimizer, epochs=args.epochs, polish_epochs=polish_epochs, lr=args.lr,
                       batch_size=args.batch_size, val_fraction=args.val_fraction, patience=args.patience,
                       seed=args.seed, float64=args.float64, device=args.device, progress=not args.quiet)
 
@@ -115,9 +120,10 @@ def read_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     from ..data import read_curves
-    from ..report import output_paths, plot_fit, write_summary
+    from ..report import remove_stale_temporaries, write_outputs
     from ..training import fit
 
+    remove_stale_temporaries(args.out)  # what a killed run to the same --out left
     data = read_curves(args.csv, **read_options(args))
     for note in data.notes:
         print(f"note: {note}")
@@ -127,10 +133,7 @@ def run(args: argparse.Namespace) -> int:
         model = fit(data, options)
     for w in caught:
         print(f"warning: {w.message}")
-    model_path, json_path, png_path = output_paths(args.out)
-    model.save(model_path)
-    write_summary(model, json_path)
-    plot_fit(model, data.strain, data.stress, png_path)
+    model_path, json_path, png_path = write_outputs(model, data.strain, data.stress, args.out)
     print(describe_fit(model))
     print(f"wrote {model_path}, {json_path}, {png_path}")
     return 0

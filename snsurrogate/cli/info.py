@@ -1,12 +1,19 @@
 """Print what a model file holds: kind, architecture, columns and units, certified bound, fit summary.
 
 Loading re-checks the file's checksum and certificate, so a corrupt or edited file is reported.
+For a model written by 'snsurrogate fit', also checks that MODEL.json and MODEL.png beside it are
+from the same fit (their SHA-256 is recorded in MODEL.json): "output set" says complete, incomplete
+(a fit writing them was stopped), mixed (files of different runs) or unverified (an older version).
+
+Exit status: 0, or 1 when the files beside the model are an incomplete or mixed set (the model file
+itself is valid), 2 for a missing, corrupt or refused model file.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 HELP = "print what a model file holds (and re-check its certificate)"
 
@@ -18,12 +25,17 @@ def add_args(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..modelfile import load
+    from ..report import output_set_status
 
     model = load(args.model)
     md = model.metadata
+    outputs = output_set_status(args.model)
+    status = 0 if outputs.ok else 1
+    if not outputs.ok:
+        print(f"warning: {args.model}: {outputs.status} output set: {outputs.message}", file=sys.stderr)
     if args.json:
-        print(json.dumps(md, indent=2))
-        return 0
+        print(json.dumps({**md, "output_set": outputs.to_dict()}, indent=2))
+        return status
     a = model.arch
     s = model.summary
     u = model.stress_unit
@@ -54,10 +66,25 @@ def run(args: argparse.Namespace) -> int:
         ]
     rows += [
         ("training data", f"{data.get('source')} (SHA-256 {data.get('sha256')})"),
-        ("strain range", f"{data.get('strain_min')} .. {data.get('strain_max')}"),
+        ("strain range", _ranges(data.get("strain_min"), data.get("strain_max"), cols.get("strain", []))),
         ("written by", f"snsurrogate {md.get('package_version')}"),
+        ("output set", f"{outputs.status}: {outputs.message}"),
     ]
     width = max(len(k) for k, _ in rows)
     for k, v in rows:
         print(f"{k:<{width}}  {v}")
-    return 0
+    return status
+
+
+def _ranges(lo, hi, names) -> str:
+    """``0 .. 0.170369 [-]`` for one strain column; ``xx 0 .. 0.01, yy ... [-]`` for several."""
+    lo = lo if isinstance(lo, list) else [lo]
+    hi = hi if isinstance(hi, list) else [hi]
+
+    def g(x) -> str:
+        return f"{x:.6g}" if isinstance(x, (int, float)) else str(x)
+
+    if len(lo) == 1 and len(hi) == 1:
+        return f"{g(lo[0])} .. {g(hi[0])} [-] (engineering strain)"
+    names = list(names) if len(names) == len(lo) else [f"component {i + 1}" for i in range(len(lo))]
+    return ", ".join(f"{n} {g(a)} .. {g(b)}" for n, a, b in zip(names, lo, hi)) + " [-] (engineering strain)"
