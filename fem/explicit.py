@@ -40,6 +40,60 @@ from .materials import Material
 from .schedule import Observers, ProgressBar, Schedule
 from .stability import TimeStep, choose_time_step, n_steps
 
+MAX_STEPS = 100_000_000
+"""Most steps a run takes unless allowed more (``run(..., max_steps=None)``): far beyond any explicit run of
+this solver's size (a 2,000-element plate runs about 10^4 to 10^6 steps); more is almost always an end
+time or a ``dt`` in the wrong unit."""
+MAX_SECONDS = 24 * 3600.0
+"""Longest estimated wall time [s] of a run that :meth:`RunPlan.too_long` accepts: a day."""
+
+
+def format_duration(seconds: float) -> str:
+    """``"12 s"``, ``"5.3 min"``, ``"3.2 h"``, ``"10.2 days"``, ``"3.1e+04 years"``."""
+    if not math.isfinite(seconds):
+        return "forever"
+    for limit, unit, size in ((90.0, "s", 1.0), (5400.0, "min", 60.0), (129600.0, "h", 3600.0),
+                              (3.15576e9, "days", 86400.0)):
+        if seconds < limit:
+            return f"{seconds / size:.2g} {unit}" if seconds < 10 * size else f"{seconds / size:.3g} {unit}"
+    return f"{seconds / 3.15576e7:.2g} years"
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """The size of a run before it starts: steps, step and the measured cost of a step.
+
+    Attributes
+    ----------
+    n_steps, dt
+        Planned steps and time step [time].
+    seconds_per_step
+        Wall time of one step [s], measured on a few real steps (:meth:`ExplicitSolver.plan`).
+    """
+
+    n_steps: int
+    dt: float
+    seconds_per_step: float
+
+    @property
+    def seconds(self) -> float:
+        """Estimated wall time of the steps [s] (frame writing not included)."""
+        return self.n_steps * self.seconds_per_step
+
+    def describe(self, time_unit: str = "time unit") -> str:
+        """``planned 4,399,577,551 steps of dt = 2.27e-10 s: about 10 days at 0.0002 s/step``."""
+        return (f"planned {self.n_steps:,} steps of dt = {self.dt:.4g} {time_unit}: about "
+                f"{format_duration(self.seconds)} at {self.seconds_per_step:.2g} s/step")
+
+    def too_long(self, max_steps: int | None = MAX_STEPS, max_seconds: float | None = MAX_SECONDS) -> str | None:
+        """Why the run is refused (more than ``max_steps`` steps, or estimated above ``max_seconds``), or ``None``."""
+        why = []
+        if max_steps is not None and self.n_steps > max_steps:
+            why.append(f"more than {max_steps:,} steps")
+        if max_seconds is not None and self.seconds > max_seconds:
+            why.append(f"longer than {format_duration(max_seconds)}")
+        return " and ".join(why) or None
+
 
 @dataclass
 class Result:
@@ -328,10 +382,34 @@ class ExplicitSolver:
             raise InputError(f"dt must be a positive number or 'auto', got {dt!r}", "dt")
         return None
 
+    def plan(self, t_end: float, dt: float, *, budget: float = 0.02, most: int = 20) -> RunPlan:
+        """The steps of a run to ``t_end`` [time] with steps of ``dt`` [time] and the wall time of a step [s],
+        measured on real steps from the initial state (one to warm up, then until ``budget`` seconds or
+        ``most`` steps; the energy ledger included). The solver is left as it was."""
+        n = n_steps(t_end, dt)
+        s = self.initial_state(dt)
+        ledger = EnergyLedger(self.m_dof, self._cons, dt=dt, alpha=self.damping, n_records=1)
+        ledger.start(s)
+        sync = torch.cuda.synchronize if self.device.type == "cuda" else (lambda: None)
+        with np.errstate(all="ignore"):
+            self.step(s)
+            ledger.update(s)
+            sync()
+            t0, k = _time.perf_counter(), 0
+            while k < min(most, n):
+                self.step(s)
+                ledger.update(s)
+                sync()
+                k += 1
+                if _time.perf_counter() - t0 >= budget:
+                    break
+        return RunPlan(n, float(dt), (_time.perf_counter() - t0) / max(k, 1))
+
     def run(self, t_end: float, dt: float | str = "auto", *, safety: float = 0.9, writer=None,
             observers: Sequence[object] = (), output_every: int | None = None, n_frames: int | None = None,
             progress: bool = False, energy_warn: float = 0.01, runaway: float = 1000.0,
-            history_points: int = 20000, probes=None) -> Result:
+            history_points: int = 20000, probes=None, max_steps: int | None = MAX_STEPS,
+            progress_every: int | None = None) -> Result:
         """Integrate from ``t = 0`` to ``t_end`` [time] in :func:`fem.stability.n_steps` steps.
 
         Parameters
@@ -347,10 +425,15 @@ class ExplicitSolver:
             ``n_frames`` evenly spaced, the last at the end; default 20), each followed by the history.
         progress
             Show a tqdm progress bar (:class:`fem.schedule.ProgressBar`).
+        progress_every
+            Steps between progress calls (default 100; :func:`progress_every` of a :meth:`plan`'s step time
+            makes slow steps update the bar about 5 times a second).
         energy_warn, runaway, history_points
             See :class:`fem.energy.EnergyLedger` and :class:`fem.schedule.Schedule`.
         probes
             Node indices whose displacements are recorded in the history (keys ``u<node>_<x|y|z>``).
+        max_steps
+            Refuse a run of more steps (:data:`MAX_STEPS`, 10^8); ``None``: no limit.
 
         Raises
         ------
@@ -361,13 +444,17 @@ class ExplicitSolver:
             raise InputError(f"t_end must be a positive number, got {t_end!r}", "t_end")
         chosen = self.time_step(dt, safety)
         dt = chosen.dt if chosen is not None else float(dt)
-        schedule = Schedule(n_steps(t_end, dt), output_every, n_frames, history_points)
+        planned = n_steps(t_end, dt)
+        if max_steps is not None and planned > max_steps:
+            raise InputError(f"t_end = {t_end:g} in steps of dt = {dt:.4g} is {planned:,} steps, more than the "
+                             f"limit of {max_steps:,}: check t_end and dt (or allow it: max_steps=None)", "t_end")
+        schedule = Schedule(planned, output_every, n_frames, history_points)
         probe_dofs, probe_names = self._probes(probes)
         ledger = EnergyLedger(self.m_dof, self._cons, dt=dt, alpha=self.damping, n_records=schedule.n_records,
                               energy_warn=energy_warn, runaway=runaway, probe_dofs=probe_dofs,
                               probe_names=probe_names)
         extra = ([writer] if writer is not None else []) + list(observers)
-        listeners = Observers(extra + ([ProgressBar()] if progress else []))
+        listeners = Observers(extra + ([ProgressBar()] if progress else []), progress_every)
         s = self.initial_state(dt)
         ledger.start(s)
         try:
@@ -388,7 +475,7 @@ class ExplicitSolver:
 
     def _loop(self, s: State, schedule: Schedule, ledger: EnergyLedger, listeners: Observers) -> None:
         """The time-step loop: step, energies, history rows, checks, frames, progress."""
-        n, check_every, every = schedule.n_steps, ledger.check_every, Observers.progress_every
+        n, check_every, every = schedule.n_steps, ledger.check_every, listeners.progress_every
         frames, progress = listeners.wants_frames, listeners.wants_progress
         try:
             while s.step < n:
@@ -423,4 +510,13 @@ class ExplicitSolver:
         return dofs, [f"u{n}_{'xyz'[k]}" for n in nodes for k in range(dim)]
 
 
-__all__ = ["ENERGY_KEYS", "ExplicitSolver", "Result", "State", "energy_balance_error"]
+def progress_every(seconds_per_step: float, target: float = 0.2) -> int:
+    """Steps between progress calls for steps of ``seconds_per_step`` [s]: about ``target`` seconds of steps,
+    at least 1 and at most :attr:`fem.schedule.Observers.progress_every` (100)."""
+    if not (math.isfinite(seconds_per_step) and seconds_per_step > 0):
+        return Observers.progress_every
+    return max(1, min(Observers.progress_every, int(target / seconds_per_step)))
+
+
+__all__ = ["ENERGY_KEYS", "MAX_SECONDS", "MAX_STEPS", "ExplicitSolver", "Result", "RunPlan", "State",
+           "energy_balance_error", "format_duration", "progress_every"]

@@ -99,7 +99,7 @@ class Observer:
         and before an instability is raised."""
 
     def progress(self, step: int, t: float) -> None:
-        """Every :attr:`Observers.progress_every` steps."""
+        """Every :attr:`Observers.progress_every` steps (100, or what the run was given)."""
 
     def instability(self, error: InstabilityError) -> None:
         """The run is about to raise ``error`` (after the last finite frame and the history)."""
@@ -116,9 +116,15 @@ class Observers:
     :class:`Observer` are skipped), in the order given."""
 
     progress_every = 100
+    """Steps between two progress calls (default; ``Observers(..., progress_every)`` sets fewer for slow steps)."""
 
-    def __init__(self, observers: Iterable[object]) -> None:
+    def __init__(self, observers: Iterable[object], progress_every: int | None = None) -> None:
         observers = list(observers)
+        if progress_every is not None:
+            if not (isinstance(progress_every, (int, np.integer)) and progress_every >= 1):
+                raise InputError(f"progress_every must be a positive integer, got {progress_every!r}",
+                                 "progress_every")
+            self.progress_every = int(progress_every)
         self._calls = {e: [getattr(o, e) for o in observers if _overrides(o, e)] for e in EVENTS}
         self.wants_frames = bool(self._calls["frame"] or self._calls["history"])
         self.wants_progress = bool(self._calls["progress"])
@@ -161,7 +167,8 @@ def _overrides(obj: object, event: str) -> bool:
 
 
 class ProgressBar(Observer):
-    """A tqdm progress bar over the steps of a run (updated every 100 steps, shows ``t``)."""
+    """A tqdm progress bar over the steps of a run (shown at the start, then updated at each progress call,
+    redrawn at most every half second; shows ``t``)."""
 
     def __init__(self, desc: str = "simulate") -> None:
         self.desc, self.bar = desc, None
@@ -169,10 +176,11 @@ class ProgressBar(Observer):
     def start(self, n_steps: int, dt: float) -> None:
         from tqdm.auto import tqdm
 
-        self.bar = tqdm(total=n_steps, desc=self.desc, unit="step", mininterval=0.5, leave=False)
+        self.bar = tqdm(total=n_steps, desc=self.desc, unit="step", mininterval=0.5, miniters=1, leave=False)
+        self.bar.refresh()
 
     def progress(self, step: int, t: float) -> None:
-        self.bar.update(Observers.progress_every)
+        self.bar.update(step - self.bar.n)
         self.bar.set_postfix(t=f"{t:.4g}", refresh=False)
 
     def close(self) -> None:
