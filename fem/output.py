@@ -6,7 +6,8 @@ Folder layout (``OutputWriter(out_dir, ...)``):
 - ``frames/*.vtu``: point data ``displacement`` [length], ``velocity`` [length/time]; cell data
   ``strain`` [-] and ``stress`` [stress] (engineering Voigt, averaged over the element's integration
   points);
-- ``history.csv``: time and energies, with a ``#`` header line stating the units.
+- ``history.csv``: time and energies, with two ``#`` header lines: the units, and what the kinetic energy
+  is (the central-difference form, which may be slightly negative at t = 0 under a load: :data:`KINETIC_NOTE`).
 
 Each file is written to a temporary name and renamed, and the collection is rewritten after every
 frame, so a run that is killed leaves complete files up to its last output.
@@ -38,6 +39,10 @@ from .energy import ENERGY_KEYS, energy_balance_error
 from .errors import InputError
 from .schedule import Observer
 
+KINETIC_NOTE = ("# kinetic = 1/2 v(n-1/2).M v(n+1/2), the central-difference form that the balance closes on; at "
+                "t = 0 it is 1/2 v0.M v0 - dt^2/8 a0.M a0, negative by O(dt^2) when a load acts from rest at t = 0 "
+                "(1/2 v.M v is never negative)")
+"""The second header line of ``history.csv``: what the kinetic column is, and why it may start negative."""
 RUN_FILES = ("results.pvd", "frames", "history.csv", "summary.json")
 """What a run folder holds (``summary.json`` last)."""
 MARKER = "INCOMPLETE"
@@ -111,7 +116,8 @@ class OutputWriter(Observer):
         un = self.units
         header = (f"# time [{un['time']}]; kinetic, internal, external, damping energy [{un['energy']}]; "
                   "balance error = |kinetic + internal + damping - kinetic(0) - external| / running max scale [-]; "
-                  f"u<node>_<component>: probe displacements [{un['length']}]\n")
+                  f"u<node>_<component>: probe displacements [{un['length']}]\n"
+                  f"{KINETIC_NOTE}\n")
         err = energy_balance_error(history)
         extra = [k for k in history if k not in ENERGY_KEYS]  # probe displacements [length]
         cols = [history[k] for k in ENERGY_KEYS] + [err] + [history[k] for k in extra]
@@ -271,7 +277,10 @@ class RunFolder:
         remove_run(aside)
 
     def abandon(self, reason: str) -> None:
-        """Leave the staging folder in place, its marker saying why the run stopped (the next run removes it)."""
+        """Leave the staging folder in place, its marker saying why the run stopped (the next run removes it).
+        A folder past the start of :meth:`commit` (complete, marker removed) is left as it is."""
+        if not (self.staging / MARKER).exists():
+            return
         with contextlib.suppress(OSError):
             marker = {**self._marker, "status": f"stopped: {reason}; this folder is incomplete"}
             write_text(self.staging / MARKER, json.dumps(marker, indent=2) + "\n")

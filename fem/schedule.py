@@ -177,7 +177,6 @@ class ProgressBar(Observer):
         from tqdm.auto import tqdm
 
         self.bar = tqdm(total=n_steps, desc=self.desc, unit="step", mininterval=0.5, miniters=1, leave=False)
-        self.bar.refresh()
 
     def progress(self, step: int, t: float) -> None:
         self.bar.update(step - self.bar.n)
