@@ -20,7 +20,6 @@ import numpy as np
 import pytest
 import torch
 
-import fem
 import fem.output as fem_output
 from fem.atomic import remove_stale_temporaries, write_text
 from fem.errors import InputError
@@ -279,15 +278,16 @@ def test_kill_9_at_random_instants_never_leaves_a_mix(tmp_path):
         for th in threads:
             th.join(120)
     assert records[0]["rc"] == 0 and _check_after_kill(records[0]["out"], old) == "new"
-    seen = []
+    seen, cut = [], 0
     for r in records:
         seen.append(_check_after_kill(r["out"], old))
         if r["rc"] == -signal.SIGKILL and seen[-1] == "old" and r["staged"] is not None:
             assert siblings(r["out"]), "a run killed while writing left no marked incomplete folder"
+            cut += 1
             assert all((s / MARKER).is_file() or (s / "summary.json").is_file() for s in siblings(r["out"]))
         simulate(case, r["out"])  # the next run clears what the killed one left
         assert assert_complete(r["out"])["frames"] == 31 and siblings(r["out"]) == []
-    assert "old" in seen  # most kills fall while the run writes
+    assert cut >= 1, seen  # most kills fall while the run writes
 
 
 # ---------------------------------------------------------------------------------------------- small ones
