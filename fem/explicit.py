@@ -37,7 +37,7 @@ from .errors import InputError, InstabilityError
 from .kinematics import Geometry, InternalForce, geometry
 from .mass import lumped_mass
 from .materials import Material
-from .schedule import Observers, ProgressBar, Schedule
+from .schedule import MAX_SECONDS, MAX_STEPS, Observers, ProgressBar, RunPlan, Schedule, format_duration, progress_every
 from .stability import TimeStep, choose_time_step, n_steps
 
 
@@ -328,10 +328,34 @@ class ExplicitSolver:
             raise InputError(f"dt must be a positive number or 'auto', got {dt!r}", "dt")
         return None
 
+    def plan(self, t_end: float, dt: float, *, budget: float = 0.02, most: int = 20) -> RunPlan:
+        """The steps of a run to ``t_end`` [time] with steps of ``dt`` [time] and the wall time of a step [s],
+        measured on real steps from the initial state (one to warm up, then until ``budget`` seconds or
+        ``most`` steps; the energy ledger included). The solver is left as it was."""
+        n = n_steps(t_end, dt)
+        s = self.initial_state(dt)
+        ledger = EnergyLedger(self.m_dof, self._cons, dt=dt, alpha=self.damping, n_records=1)
+        ledger.start(s)
+        sync = torch.cuda.synchronize if self.device.type == "cuda" else (lambda: None)
+        with np.errstate(all="ignore"):
+            self.step(s)
+            ledger.update(s)
+            sync()
+            t0, k = _time.perf_counter(), 0
+            while k < min(most, n):
+                self.step(s)
+                ledger.update(s)
+                sync()
+                k += 1
+                if _time.perf_counter() - t0 >= budget:
+                    break
+        return RunPlan(n, float(dt), (_time.perf_counter() - t0) / max(k, 1))
+
     def run(self, t_end: float, dt: float | str = "auto", *, safety: float = 0.9, writer=None,
             observers: Sequence[object] = (), output_every: int | None = None, n_frames: int | None = None,
             progress: bool = False, energy_warn: float = 0.01, runaway: float = 1000.0,
-            history_points: int = 20000, probes=None) -> Result:
+            history_points: int = 20000, probes=None, max_steps: int | None = MAX_STEPS,
+            progress_every: int | None = None) -> Result:
         """Integrate from ``t = 0`` to ``t_end`` [time] in :func:`fem.stability.n_steps` steps.
 
         Parameters
@@ -347,10 +371,15 @@ class ExplicitSolver:
             ``n_frames`` evenly spaced, the last at the end; default 20), each followed by the history.
         progress
             Show a tqdm progress bar (:class:`fem.schedule.ProgressBar`).
+        progress_every
+            Steps between progress calls (default 100; :func:`progress_every` of a :meth:`plan`'s step time
+            makes slow steps update the bar about 5 times a second).
         energy_warn, runaway, history_points
             See :class:`fem.energy.EnergyLedger` and :class:`fem.schedule.Schedule`.
         probes
             Node indices whose displacements are recorded in the history (keys ``u<node>_<x|y|z>``).
+        max_steps
+            Refuse a run of more steps (:data:`MAX_STEPS`, 10^8); ``None``: no limit.
 
         Raises
         ------
@@ -361,13 +390,17 @@ class ExplicitSolver:
             raise InputError(f"t_end must be a positive number, got {t_end!r}", "t_end")
         chosen = self.time_step(dt, safety)
         dt = chosen.dt if chosen is not None else float(dt)
-        schedule = Schedule(n_steps(t_end, dt), output_every, n_frames, history_points)
+        planned = n_steps(t_end, dt)
+        if max_steps is not None and planned > max_steps:
+            raise InputError(f"t_end = {t_end:g} in steps of dt = {dt:.4g} is {planned:,} steps, more than the "
+                             f"limit of {max_steps:,}: check t_end and dt (or allow it: max_steps=None)", "t_end")
+        schedule = Schedule(planned, output_every, n_frames, history_points)
         probe_dofs, probe_names = self._probes(probes)
         ledger = EnergyLedger(self.m_dof, self._cons, dt=dt, alpha=self.damping, n_records=schedule.n_records,
                               energy_warn=energy_warn, runaway=runaway, probe_dofs=probe_dofs,
                               probe_names=probe_names)
         extra = ([writer] if writer is not None else []) + list(observers)
-        listeners = Observers(extra + ([ProgressBar()] if progress else []))
+        listeners = Observers(extra + ([ProgressBar()] if progress else []), progress_every)
         s = self.initial_state(dt)
         ledger.start(s)
         try:
@@ -388,7 +421,7 @@ class ExplicitSolver:
 
     def _loop(self, s: State, schedule: Schedule, ledger: EnergyLedger, listeners: Observers) -> None:
         """The time-step loop: step, energies, history rows, checks, frames, progress."""
-        n, check_every, every = schedule.n_steps, ledger.check_every, Observers.progress_every
+        n, check_every, every = schedule.n_steps, ledger.check_every, listeners.progress_every
         frames, progress = listeners.wants_frames, listeners.wants_progress
         try:
             while s.step < n:
@@ -423,4 +456,5 @@ class ExplicitSolver:
         return dofs, [f"u{n}_{'xyz'[k]}" for n in nodes for k in range(dim)]
 
 
-__all__ = ["ENERGY_KEYS", "ExplicitSolver", "Result", "State", "energy_balance_error"]
+__all__ = ["ENERGY_KEYS", "MAX_SECONDS", "MAX_STEPS", "ExplicitSolver", "Result", "RunPlan", "State",
+           "energy_balance_error", "format_duration", "progress_every"]

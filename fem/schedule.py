@@ -7,12 +7,17 @@ history row (every ``record``-th step and the last, at most about ``history_poin
 An observer of a run (:class:`Observer`) is any object with some of the methods ``start``, ``frame``,
 ``history``, ``progress``, ``instability`` and ``close``; :class:`fem.output.OutputWriter` is one, the
 progress bar (:class:`ProgressBar`) another. :class:`Observers` calls those that an object has.
+
+Before a run, its size: :class:`RunPlan` (steps, step, the measured wall time of a step, from
+:meth:`fem.explicit.ExplicitSolver.plan`), the limits of an absurd run (:data:`MAX_STEPS`,
+:data:`MAX_SECONDS`) and the progress cadence that keeps a bar of slow steps moving (:func:`progress_every`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -20,6 +25,69 @@ import torch
 from .errors import InputError, InstabilityError
 
 DEFAULT_FRAMES = 20
+
+
+MAX_STEPS = 100_000_000
+"""Most steps a run takes unless allowed more (``run(..., max_steps=None)``): far beyond any explicit run of
+this solver's size (a 2,000-element plate runs about 10^4 to 10^6 steps); more is almost always an end
+time or a ``dt`` in the wrong unit."""
+MAX_SECONDS = 24 * 3600.0
+"""Longest estimated wall time [s] of a run that :meth:`RunPlan.too_long` accepts: a day."""
+
+
+def format_duration(seconds: float) -> str:
+    """``"12 s"``, ``"5.3 min"``, ``"3.2 h"``, ``"10.2 days"``, ``"3.1e+04 years"``."""
+    if not math.isfinite(seconds):
+        return "forever"
+    for limit, unit, size in ((90.0, "s", 1.0), (5400.0, "min", 60.0), (129600.0, "h", 3600.0),
+                              (3.15576e9, "days", 86400.0)):
+        if seconds < limit:
+            return f"{seconds / size:.2g} {unit}" if seconds < 10 * size else f"{seconds / size:.3g} {unit}"
+    return f"{seconds / 3.15576e7:.2g} years"
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """The size of a run before it starts: steps, step and the measured cost of a step.
+
+    Attributes
+    ----------
+    n_steps, dt
+        Planned steps and time step [time].
+    seconds_per_step
+        Wall time of one step [s], measured on a few real steps (:meth:`ExplicitSolver.plan`).
+    """
+
+    n_steps: int
+    dt: float
+    seconds_per_step: float
+
+    @property
+    def seconds(self) -> float:
+        """Estimated wall time of the steps [s] (frame writing not included)."""
+        return self.n_steps * self.seconds_per_step
+
+    def describe(self, time_unit: str = "time unit") -> str:
+        """``planned 4,399,577,551 steps of dt = 2.27e-10 s: about 10 days at 0.0002 s/step``."""
+        return (f"planned {self.n_steps:,} steps of dt = {self.dt:.4g} {time_unit}: about "
+                f"{format_duration(self.seconds)} at {self.seconds_per_step:.2g} s/step")
+
+    def too_long(self, max_steps: int | None = MAX_STEPS, max_seconds: float | None = MAX_SECONDS) -> str | None:
+        """Why the run is refused (more than ``max_steps`` steps, or estimated above ``max_seconds``), or ``None``."""
+        why = []
+        if max_steps is not None and self.n_steps > max_steps:
+            why.append(f"more than {max_steps:,} steps")
+        if max_seconds is not None and self.seconds > max_seconds:
+            why.append(f"longer than {format_duration(max_seconds)}")
+        return " and ".join(why) or None
+
+
+def progress_every(seconds_per_step: float, target: float = 0.2) -> int:
+    """Steps between progress calls for steps of ``seconds_per_step`` [s]: about ``target`` seconds of steps,
+    at least 1 and at most :attr:`Observers.progress_every` (100)."""
+    if not (math.isfinite(seconds_per_step) and seconds_per_step > 0):
+        return Observers.progress_every
+    return max(1, min(Observers.progress_every, int(target / seconds_per_step)))
 
 
 class Schedule:
@@ -99,7 +167,7 @@ class Observer:
         and before an instability is raised."""
 
     def progress(self, step: int, t: float) -> None:
-        """Every :attr:`Observers.progress_every` steps."""
+        """Every :attr:`Observers.progress_every` steps (100, or what the run was given)."""
 
     def instability(self, error: InstabilityError) -> None:
         """The run is about to raise ``error`` (after the last finite frame and the history)."""
@@ -116,9 +184,15 @@ class Observers:
     :class:`Observer` are skipped), in the order given."""
 
     progress_every = 100
+    """Steps between two progress calls (default; ``Observers(..., progress_every)`` sets fewer for slow steps)."""
 
-    def __init__(self, observers: Iterable[object]) -> None:
+    def __init__(self, observers: Iterable[object], progress_every: int | None = None) -> None:
         observers = list(observers)
+        if progress_every is not None:
+            if not (isinstance(progress_every, (int, np.integer)) and progress_every >= 1):
+                raise InputError(f"progress_every must be a positive integer, got {progress_every!r}",
+                                 "progress_every")
+            self.progress_every = int(progress_every)
         self._calls = {e: [getattr(o, e) for o in observers if _overrides(o, e)] for e in EVENTS}
         self.wants_frames = bool(self._calls["frame"] or self._calls["history"])
         self.wants_progress = bool(self._calls["progress"])
@@ -161,7 +235,8 @@ def _overrides(obj: object, event: str) -> bool:
 
 
 class ProgressBar(Observer):
-    """A tqdm progress bar over the steps of a run (updated every 100 steps, shows ``t``)."""
+    """A tqdm progress bar over the steps of a run (shown at the start, then updated at each progress call,
+    redrawn at most every half second; shows ``t``)."""
 
     def __init__(self, desc: str = "simulate") -> None:
         self.desc, self.bar = desc, None
@@ -169,10 +244,10 @@ class ProgressBar(Observer):
     def start(self, n_steps: int, dt: float) -> None:
         from tqdm.auto import tqdm
 
-        self.bar = tqdm(total=n_steps, desc=self.desc, unit="step", mininterval=0.5, leave=False)
+        self.bar = tqdm(total=n_steps, desc=self.desc, unit="step", mininterval=0.5, miniters=1, leave=False)
 
     def progress(self, step: int, t: float) -> None:
-        self.bar.update(Observers.progress_every)
+        self.bar.update(step - self.bar.n)
         self.bar.set_postfix(t=f"{t:.4g}", refresh=False)
 
     def close(self) -> None:

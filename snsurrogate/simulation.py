@@ -5,6 +5,17 @@ The case is turned into a mesh, a material, boundary and initial conditions and 
 :func:`choose_time_step`; the run writes ``results.pvd``, ``frames/`` and ``history.csv``
 (:class:`fem.OutputWriter`) and then ``summary.json`` (atomically). A run that becomes unstable is
 not an error here: its summary says ``stable: false`` and where it happened.
+
+Before it starts, the run is planned (:meth:`fem.ExplicitSolver.plan`: the steps, and their wall time
+measured on a few real steps) and refused when it is absurd: more than
+:data:`fem.explicit.MAX_STEPS` (10^8) steps or an estimated :data:`fem.explicit.MAX_SECONDS` (24 h),
+unless ``simulate(..., allow_long_run=True)`` (``snsurrogate simulate --allow-long-run``).
+
+The outputs are one set (:class:`fem.output.RunFolder`): the run writes into ``<out>.incomplete-<pid>/``
+(marked by a file ``INCOMPLETE``), ``summary.json`` last, and that folder then replaces ``out`` in one
+step. **``DIR/summary.json`` exists if and only if DIR holds a complete run**; a killed run leaves
+the earlier outputs as they were and a marked incomplete folder beside them, which the next run
+into the same folder removes. An ``out`` that holds anything but run files is refused, not emptied.
 """
 
 from __future__ import annotations
@@ -14,6 +25,7 @@ import math
 import os
 import time as _time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +35,8 @@ import numpy as np
 import fem
 from fem.atomic import write_text
 from fem.errors import InputError, InstabilityError
+from fem.explicit import RunPlan
+from fem.output import RunFolder
 
 from .case import Case, Time, load_case
 from .case.build import Setup, build, build_conditions, build_material, build_mesh, plan_warnings, select
@@ -89,9 +103,27 @@ def choose_time_step(solver: fem.ExplicitSolver, time: Time, alpha: float = 0.0,
 n_steps = fem.n_steps
 
 
+def plan_run(setup: Setup, step: fem.TimeStep, *, allow_long_run: bool | None = None) -> RunPlan:
+    """The steps of the run of ``setup`` with ``step`` and its estimated wall time
+    (:meth:`fem.ExplicitSolver.plan`); an absurd run (:meth:`fem.explicit.RunPlan.too_long`) is a
+    :class:`CaseFileError` at ``[time]`` unless ``allow_long_run`` (default: ``[time] allow_long_run`` where
+    the case model has that key, else refused)."""
+    case = setup.case
+    plan = setup.solver.plan(case.time.end, step.dt)
+    allowed = getattr(case.time, "allow_long_run", False) if allow_long_run is None else allow_long_run
+    why = None if allowed else plan.too_long()
+    if why is not None:
+        raise CaseFileError(
+            f"refused: {plan.describe(setup.units['time'])}, {why} (usually end or dt in the wrong unit); "
+            "check end and dt, or allow it: snsurrogate simulate --allow-long-run "
+            "(simulate(..., allow_long_run=True))", case.name, "[time]")
+    return plan
+
+
 # ---------------------------------------------------------------------------------------------- the run
 def simulate(case: str | os.PathLike[str] | dict | Case, out_dir: str | os.PathLike[str], *,
-             progress: bool | None = None, keep_frames: bool = False) -> SimulationResult:
+             progress: bool | None = None, keep_frames: bool = False, allow_long_run: bool | None = None,
+             name: str | None = None, report: Callable[[str], None] | None = None) -> SimulationResult:
     """Run a case and write its outputs into ``out_dir``.
 
     Parameters
@@ -100,11 +132,21 @@ def simulate(case: str | os.PathLike[str] | dict | Case, out_dir: str | os.PathL
         A TOML case file, a dict of the same structure (relative paths from the working directory) or a
         :class:`snsurrogate.case.Case`.
     out_dir
-        Output folder: ``results.pvd``, ``frames/``, ``history.csv`` and ``summary.json``.
+        Output folder: ``results.pvd``, ``frames/``, ``history.csv`` and ``summary.json``, written as one set
+        (see the module's description): absent, empty, or the folder of an earlier run, which is replaced
+        when this one is complete (stable or not).
     progress
         Show a progress bar; default ``[output] progress``.
     keep_frames
         Also return the element strain and stress of every frame (``SimulationResult.snapshots``).
+    allow_long_run
+        Run even above 10^8 steps or an estimated 24 h (default: refused).
+    name
+        The case's name in ``summary.json`` (``"case"``) and in messages; default: the file as given, a
+        loaded :class:`Case`'s own name, or for a dict the output folder's name.
+    report
+        Called with the plan line before the run starts (``planned N steps of dt = ...: about ...``); the
+        command line prints it.
 
     Returns
     -------
@@ -114,14 +156,37 @@ def simulate(case: str | os.PathLike[str] | dict | Case, out_dir: str | os.PathL
     Raises
     ------
     snsurrogate.errors.CaseFileError
-        Any problem with the case (message ``<file>: <section> <key>: <what is wrong>``).
+        Any problem with the case (message ``<file>: <section> <key>: <what is wrong>``), an absurd run.
+    fem.errors.InputError
+        ``out_dir`` exists and holds files that no run wrote (``parameter = "out_dir"``); nothing is written.
     """
-    setup = build(load_case(case))
-    case, out_spec = setup.case, setup.case.output
+    from_dict = isinstance(case, dict)
+    loaded = load_case(case)
+    if name is not None:
+        loaded = loaded.model_copy().located(name, loaded.base_dir)
+    setup = build(loaded)
+    case = setup.case
     step = choose_time_step(setup.solver, case.time, case.damping.alpha, case_name=case.name)
+    plan = plan_run(setup, step, allow_long_run=allow_long_run)
+    if report is not None:
+        report(plan.describe(setup.units["time"]))
     out = Path(out_dir)
-    u = setup.units
-    writer = fem.OutputWriter(out, setup.mesh, {k: u[k] for k in ("length", "time", "stress", "energy")},
+    label = Path(os.path.realpath(out)).name if from_dict and name is None else case.name
+    folder = RunFolder(out, note={"case": label})
+    try:
+        summary, writer, result, instability = _run(setup, step, plan, folder.staging, label, progress, keep_frames)
+        write_text(folder.staging / "summary.json", json.dumps(summary, indent=2, allow_nan=False) + "\n")
+        folder.commit()
+    except BaseException as exc:
+        folder.abandon(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+        raise
+    return SimulationResult(summary, out, result, instability, writer.snapshots)
+
+
+def _run(setup: Setup, step: fem.TimeStep, plan: RunPlan, staging: Path, label: str, progress, keep_frames):
+    """The run itself, writing into ``staging``: ``(summary, writer, result, instability)``."""
+    case, out_spec, u = setup.case, setup.case.output, setup.units
+    writer = fem.OutputWriter(staging, setup.mesh, {k: u[k] for k in ("length", "time", "stress", "energy")},
                               keep=keep_frames)
     messages = setup.warnings + list(step.warnings) + plan_warnings(case, step.dt, u)
     result = instability = None
@@ -132,7 +197,8 @@ def simulate(case: str | os.PathLike[str] | dict | Case, out_dir: str | os.PathL
             result = setup.solver.run(case.time.end, step.dt, writer=writer, output_every=out_spec.every,
                                       n_frames=out_spec.n_frames,
                                       progress=out_spec.progress if progress is None else progress,
-                                      probes=setup.probe_nodes or None)
+                                      probes=setup.probe_nodes or None, max_steps=None,  # plan_run decided
+                                      progress_every=fem.explicit.progress_every(plan.seconds_per_step))
         except InstabilityError as exc:
             instability = exc
         wall = _time.perf_counter() - t0
@@ -140,8 +206,11 @@ def simulate(case: str | os.PathLike[str] | dict | Case, out_dir: str | os.PathL
         if str(w.message) not in messages and issubclass(w.category, (RuntimeWarning, UserWarning)):
             messages.append(str(w.message))
     summary = _summary(case, setup, step, result, instability, wall, messages, len(writer.frames))
-    write_text(out / "summary.json", json.dumps(summary, indent=2, allow_nan=False) + "\n")
-    return SimulationResult(summary, out, result, instability, writer.snapshots)
+    summary["case"] = label
+    summary["planned_steps"] = plan.n_steps
+    summary["estimated_seconds"] = plan.seconds
+    summary["units"]["estimated_seconds"] = "s (the planned steps at the step time measured before the run)"
+    return summary, writer, result, instability
 
 
 def _finite(x: float | None) -> float | None:

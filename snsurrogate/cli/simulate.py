@@ -6,8 +6,17 @@ model with its certified bound), boundary and initial conditions, the end time a
 results.pvd and frames/ (open results.pvd in ParaView), history.csv (energies and probe
 displacements) and summary.json.
 
+Before the run it prints the planned steps and an estimate of the time; a run of more than 1e8
+steps or longer than an estimated 24 h is refused (usually an end time or dt in the wrong unit)
+unless --allow-long-run.
+
+The outputs are one set: they are written into DIR.incomplete-<pid>/ (marked by a file INCOMPLETE),
+summary.json last, and that folder then replaces DIR. DIR/summary.json exists if and only if DIR
+holds a complete run; a killed run leaves the earlier DIR as it was, and the next run clears what it
+left. A DIR that holds other files than a run's is refused, never emptied.
+
 Exit status: 0 for a stable run, 1 when the run became unstable (its outputs up to that step are
-written), 2 for a problem with the case (the message names the file and the key).
+written), 2 for a problem with the case (the message names the file and the key) or the output folder.
 
 Example:
   snsurrogate simulate examples/cases/bar_impact.toml --out out/bar_impact
@@ -28,6 +37,8 @@ def add_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("case", metavar="CASE.toml", help="case file (TOML)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--allow-long-run", action="store_true",
+                   help="run even above 1e8 steps or an estimated 24 h")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,7 +47,9 @@ def run(args: argparse.Namespace) -> int:
     from ..simulation import describe, simulate
 
     try:
-        sim = simulate(args.case, args.out, progress=False if args.quiet else None)
+        sim = simulate(args.case, args.out, progress=False if args.quiet else None,
+                       allow_long_run=True if args.allow_long_run else None,
+                       report=lambda line: print(line, flush=True))
     except FemError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
