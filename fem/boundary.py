@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .errors import InputError
+from .errors import InputError, counted
 
 COMPONENTS = {"x": 0, "y": 1, "z": 2}
 
@@ -179,7 +179,8 @@ def build(mesh, conditions, *, section: float, dtype, device) -> BoundaryTensors
         elif isinstance(bc, Velocity):
             comps = component_indices(bc.components, dim, bc.name)
             if len(bc.value) != len(comps):
-                raise InputError(f"{bc.name}: {len(comps)} components but {len(bc.value)} values", "value")
+                raise InputError(f"{bc.name}: {counted(len(comps), 'component')} but {counted(len(bc.value), 'value')}",
+                                 "value")
             ds = dofs(bc.nodes, comps)
             claim(ds, bc.name)
             start = sum(len(v) for v in vel_dofs)
@@ -189,7 +190,8 @@ def build(mesh, conditions, *, section: float, dtype, device) -> BoundaryTensors
         elif isinstance(bc, (NodalForce, Traction)):
             comps = component_indices(bc.components, dim, bc.name)
             if len(bc.value) != len(comps):
-                raise InputError(f"{bc.name}: {len(comps)} components but {len(bc.value)} values", "value")
+                raise InputError(f"{bc.name}: {counted(len(comps), 'component')} but {counted(len(bc.value), 'value')}",
+                                 "value")
             f = np.zeros((mesh.n_nodes, dim))
             if isinstance(bc, NodalForce):
                 f[np.asarray(bc.nodes, dtype=np.int64)[:, None], comps] = bc.value

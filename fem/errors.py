@@ -65,3 +65,8 @@ class InstabilityError(FemError, RuntimeError):
         self.dt = dt
         self.history = history
         self.element = element
+
+
+def counted(n: int, word: str) -> str:
+    """``"1 component"``, ``"3 components"``: a count for a message, with the noun in the right number."""
+    return f"{n} {word}{'' if n == 1 else 's'}"

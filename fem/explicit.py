@@ -33,7 +33,7 @@ import torch
 
 from . import boundary as bnd
 from .energy import ENERGY_KEYS, EnergyLedger, energy_balance_error
-from .errors import InputError, InstabilityError
+from .errors import InputError, InstabilityError, counted
 from .kinematics import Geometry, InternalForce, geometry
 from .mass import lumped_mass
 from .materials import Material
@@ -172,8 +172,8 @@ class ExplicitSolver:
 
         if material.n_voigt != VOIGT_SIZE[mesh.dim]:
             raise InputError(
-                f"material: a {mesh.dim}-D mesh needs a law with {VOIGT_SIZE[mesh.dim]} strain components, "
-                f"this one has {material.n_voigt}"
+                f"material: a {mesh.dim}-D mesh needs a law with {counted(VOIGT_SIZE[mesh.dim], 'strain component')}, "
+                f"this one has {material.n_voigt}", "material"
             )
         if not (math.isfinite(damping) and damping >= 0):
             raise InputError(f"damping must be a non-negative number, got {damping!r}")
@@ -202,7 +202,8 @@ class ExplicitSolver:
             else:
                 value = np.asarray(iv.value, dtype=float)
                 if value.shape != (mesh.dim,):
-                    raise InputError(f"initial velocity: expected {mesh.dim} components, got {value.tolist()}")
+                    raise InputError(f"initial velocity: expected {counted(mesh.dim, 'component')}, "
+                                     f"got {value.tolist()}", "initial_velocity")
                 v0 = self.v0.view(mesh.n_nodes, mesh.dim)
                 v0[torch.as_tensor(np.asarray(iv.nodes, dtype=np.int64), device=self.device)] = torch.as_tensor(
                     value, dtype=dtype, device=self.device)

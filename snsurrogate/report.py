@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fem.atomic import atomic_path, write_bytes, write_text
+from fem.atomic import atomic_path, pid_alive, write_bytes, write_text
 
 from .errors import SnsurrogateError
 
@@ -184,13 +184,17 @@ def _file_sha256(path: Path) -> str:
 
 
 def stale_temporaries(out: str | os.PathLike[str]) -> list[Path]:
-    """Temporary files that an interrupted write of the set of ``out`` left (``fem.atomic``'s names:
-    ``.NAME.XXXXXXXX.tmp`` beside ``NAME``)."""
+    """Temporary files that an interrupted write of the set of ``out`` left: ``fem.atomic``'s names
+    ``.NAME.<pid>.<random>.tmp`` beside ``NAME``, whose writing process is no longer running (a concurrent
+    fit's files are left alone); the older ``.NAME.<random>.tmp`` names count too."""
     found = []
     for path in output_paths(out):
-        pattern = re.compile(rf"\.{re.escape(path.name)}\.[A-Za-z0-9_]{{8}}\.tmp")
+        pattern = re.compile(rf"\.{re.escape(path.name)}\.(?:(\d+)\.)?[A-Za-z0-9_]{{8}}\.tmp")
         with contextlib.suppress(OSError):
-            found += [p for p in path.parent.iterdir() if pattern.fullmatch(p.name)]
+            for p in path.parent.iterdir():
+                m = pattern.fullmatch(p.name)
+                if m and (m.group(1) is None or not pid_alive(int(m.group(1)))):
+                    found.append(p)
     return sorted(found)
 
 

@@ -192,7 +192,8 @@ def _model_material(case: Case, mesh: fem.Mesh, m: Model) -> tuple[Any, dict[str
         mat = as_material(model, m.density)
     kind = "spectrally normalized" if model.constrained else "unconstrained"
     hidden = "x".join(str(w) for w in model.arch.hidden)
-    return mat, u, (f"fitted model {m.model!r} ({kind}, {model.arch.activation} {hidden}, {need} strain components, "
+    return mat, u, (f"fitted model {m.model!r} ({kind}, {model.arch.activation} {hidden}, "
+                    f"{need} strain component{'s' if need > 1 else ''}, "
                     f"stress in {model.stress_unit}; density = {m.density:g} {u['mass']}/{u['length']}^3)")
 
 

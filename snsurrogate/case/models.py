@@ -452,7 +452,8 @@ class Case(Table):
         if self.initial is not None:
             v = self.initial.velocity
             if len(v) != dim:
-                yield ("initial", "velocity"), (f"expected {dim} components ({', '.join(axes)}) for a {dim}-D mesh, "
+                noun = "component" if dim == 1 else "components"
+                yield ("initial", "velocity"), (f"expected {dim} {noun} ({', '.join(axes)}) for a {dim}-D mesh, "
                                                 f"got {list(v)!r}")
             if self.initial.nodes is not None:
                 yield from _coordinates(self.initial.nodes, dim, ("initial", "nodes"))
