@@ -16,7 +16,11 @@ is rejected (or, for one strain column and ``branch="loading"``, reduced to its 
 With one strain column, the loading direction is that of the first move away from the first row by
 more than the tolerance :data:`REVERSAL_TOL` × (strain range); tension and compression are both
 allowed. A retreat from the running extreme strain by more than that tolerance is a reversal; smaller
-wiggles are noise and are kept.
+wiggles are noise and are kept. Rows whose strain reverses but which, sorted by strain, form one smooth
+curve (:func:`strain_order`: no row off the line through its neighbours by more than
+:data:`SORTED_STRESS_TOL`) are rows not in test order, not hysteresis: they are sorted by strain, with a
+note, for either ``branch``; only data whose stress differs between the branches get the reversal
+error (``branch="all"``) or the loading envelope (``branch="loading"``).
 
 Conflicts are checked on the kept rows for any number of strain columns: strains are divided by
 max |strain| and stresses by max |stress| (one scalar each); two rows closer than
@@ -45,7 +49,8 @@ from .units import as_given
 if TYPE_CHECKING:
     from .dataset import Dataset
 
-__all__ = ["BRANCHES", "CONFLICT_STRAIN_TOL", "CONFLICT_STRESS_TOL", "REVERSAL_TOL", "check"]
+__all__ = ["BRANCHES", "CONFLICT_STRAIN_TOL", "CONFLICT_STRESS_TOL", "REVERSAL_TOL", "SORTED_STRESS_TOL", "check",
+           "strain_order"]
 
 #: Retreat from the running extreme strain, as a fraction of the strain range, that counts as a
 #: direction reversal (smaller retreats are measurement noise).
@@ -55,6 +60,9 @@ CONFLICT_STRAIN_TOL = 2e-3
 #: Stress difference (stresses divided by max |stress|) above which two rows at one strain conflict,
 #: on top of what the steepest slope of the data explains (see the module docstring).
 CONFLICT_STRESS_TOL = 0.05
+#: Off-line distance (stresses divided by max |stress|) of a row from the line through its neighbours in
+#: strain order above which data whose strain reverses are not single-valued (see :func:`strain_order`).
+SORTED_STRESS_TOL = 0.05
 #: Accepted values of ``branch``.
 BRANCHES = ("all", "loading")
 #: Numbers of strain columns: uniaxial, plane Voigt (xx, yy, xy), 3D Voigt (xx, yy, zz, yz, xz, xy).
@@ -217,6 +225,14 @@ def select_branch(ds: Dataset, branch: str, notes: list[str]) -> np.ndarray | No
         return None
     k = int(retreat[0])
     peak = int(np.flatnonzero(u[:k] == running[k])[-1])
+    order = strain_order(strain, ds.stress)
+    if order is not None:
+        reversals = max(1, int(np.count_nonzero(np.diff(u) < -tol)))  # steps back by more than the tolerance
+        notes.append(
+            f"rows were not in test order: sorted by strain ({plural(reversals, 'reversal')}, the first at "
+            f"{_where(ds, peak + 1)}; sorted by strain the stress is one smooth curve, not hysteresis)"
+        )
+        return order
     if branch == "all":
         how = '--branch loading (API: branch="loading")' if label == "line" else 'branch="loading"'
         raise DataError(
@@ -237,6 +253,30 @@ def select_branch(ds: Dataset, branch: str, notes: list[str]) -> np.ndarray | No
         f"({label if dropped.size == 1 else label + 's'} {line_ranges(dropped)})"
     )
     return keep
+
+
+def strain_order(strain: np.ndarray, stress: np.ndarray) -> np.ndarray | None:
+    """The rows sorted by strain when, so sorted, the data are single-valued; else None (hysteresis).
+
+    Sorted by strain (in the direction of the largest |strain|, stable), each interior row is compared
+    with the straight line through its two neighbours in strain order (their mean where the neighbours
+    share one strain). The data are single-valued when no row is off that line by more than
+    :data:`SORTED_STRESS_TOL` × max |stress| (Euclidean norm over several stress columns): the two
+    branches of a hysteresis loop, interleaved by sorting, zigzag by their gap; a smooth curve in
+    shuffled rows does not.
+    """
+    n = strain.size
+    s_scale = float(np.max(np.abs(stress)))
+    if n < 3 or s_scale == 0.0:
+        return None
+    sign = 1.0 if strain[int(np.argmax(np.abs(strain)))] >= 0 else -1.0
+    order = np.argsort(sign * strain, kind="stable")
+    x, y = sign * strain[order], stress[order] / s_scale
+    dx = x[2:] - x[:-2]
+    w = np.where(dx > 0, (x[1:-1] - x[:-2]) / np.where(dx > 0, dx, 1.0), 0.5)
+    line = y[:-2] + w[:, None] * (y[2:] - y[:-2])
+    off = np.linalg.norm(y[1:-1] - line, axis=1)
+    return order if float(off.max()) <= SORTED_STRESS_TOL else None
 
 
 def _loading_envelope(u: np.ndarray, tol: float) -> np.ndarray:

@@ -134,7 +134,8 @@ class Dataset:
         branch: str = "all",
         min_rows: int = 10,
     ) -> Dataset:
-        """A checked data set from arrays of strain and stress, rows in test order.
+        """A checked data set from arrays of strain and stress, rows in test order (one strain column:
+        rows in another order that are single-valued are sorted by strain, with a note).
 
         Parameters
         ----------

