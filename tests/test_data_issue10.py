@@ -74,3 +74,41 @@ def test_multiaxial_rows_have_no_test_order():
     eps = rng.uniform(-0.01, 0.01, size=(40, 3))  # any order: no reversal check, conflicts still checked
     sig = eps @ np.diag([1000.0, 800.0, 400.0])
     assert Dataset.from_arrays(eps, sig).n_points == 40
+
+
+# ---------------------------------------------------------------------------------------------
+# small ones: a column named by its prefix, units options against a units row
+
+
+def test_a_missing_column_suggests_the_column_it_starts():
+    from snsurrogate.data.table import _missing_column_message
+
+    header = ["Time (s)", "Tensile stress (MPa)", "Tensile strain (Extension)"]
+    assert "did you mean 'Tensile strain (Extension)'?" in _missing_column_message("Tensile strain", header)
+    assert "did you mean 'Tensile stress (MPa)'?" in _missing_column_message("tensile stres", header)
+
+
+def test_a_missing_column_in_a_file_suggests_the_prefixed_one(tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text("Tensile stress,Tensile strain (Extension)\n" + "".join(f"{i},{i / 100}\n" for i in range(12)))
+    with pytest.raises(DataError, match=r"m.csv:1: column 'Tensile strain': .*mean 'Tensile strain \(Extension\)'"):
+        read_curves(path, strain=["Tensile strain"], stress=["Tensile stress"], stress_unit="MPa")
+
+
+ROWS = "".join(f"{i / 10:.2f},{2 * i:.1f}\n" for i in range(12))
+
+
+def test_a_unit_option_that_contradicts_the_units_row_is_refused(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("Strain,Stress\n%,MPa\n" + ROWS)
+    with pytest.raises(DataError) as info:
+        read_curves(path, strain=["Strain"], stress=["Stress"], stress_unit="kPa")
+    assert "export.csv:2: column 'Stress': the units row says 'MPa' but --stress-unit" in str(info.value)
+    assert "'kPa'" in str(info.value) and (info.value.line, info.value.column) == (2, "Stress")
+    with pytest.raises(DataError, match=r"export.csv:2: column 'Strain': the units row says '%' but --strain-unit"):
+        read_curves(path, strain=["Strain"], stress=["Stress"], strain_unit="-")
+    # the same unit spelled differently is no contradiction
+    data = read_curves(path, strain=["Strain"], stress=["Stress"], stress_unit="mpa", strain_unit="%")
+    assert data.stress_unit == "MPa" and data.strain_unit == "%"
+    path.write_text("Strain,Stress\nmm/mm,N/mm2\n" + ROWS)
+    assert read_curves(path, strain=["Strain"], stress=["Stress"], stress_unit="N/mm^2", strain_unit="1").n_points == 12

@@ -159,8 +159,34 @@ def _units_from_row(
     stress_cells = {row_units[name] for name in sel.stress_columns}
     if stress_unit is None and len(stress_cells) == 1:
         stress_unit = units.stress_unit_from_row(source, row_no, stress_cells.pop(), sel.stress_columns[0], notes)
+    elif stress_unit is not None:
+        given = units.canonical_stress_unit(stress_unit, [])
+        for name in sel.stress_columns:
+            row_unit = units.known_stress_unit(row_units[name])
+            if row_unit is not None and row_unit != given:
+                raise DataError(
+                    f"the units row says {row_units[name]!r} but --stress-unit (API: stress_unit=) "
+                    f"{stress_unit!r} was given; expected one stress unit: drop the option to use the file's "
+                    f"{row_unit}, or correct the units row",
+                    source,
+                    row_no,
+                    name,
+                )
     if not sel.stretch and strain_unit is None:
         strain_unit = units.strain_unit_from_row(source, row_no, sel.strain_columns, row_units)
+    elif not sel.stretch:
+        given = units.STRAIN_UNITS[strain_unit]
+        for name in sel.strain_columns:
+            row_unit = units.known_strain_unit(row_units[name])
+            if row_unit is not None and row_unit != given:
+                raise DataError(
+                    f"the units row says {row_units[name]!r} but --strain-unit (API: strain_unit=) "
+                    f"{strain_unit!r} was given; expected one strain unit: drop the option to use the file's "
+                    f"{row_unit!r}, or correct the units row",
+                    source,
+                    row_no,
+                    name,
+                )
     return stress_unit, strain_unit
 
 

@@ -278,8 +278,10 @@ def _numeric_header_message(lines: Lines, split: Splitter, selected: Sequence[st
 def _missing_column_message(name: str, header: list[str]) -> str:
     present = [h for h in header if h]
     lowered = {h.lower(): h for h in present}
-    match = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
-    hint = f"did you mean {lowered[match[0]]!r}? " if match else ""
+    # a column that starts with the given name ('Tensile strain' -> 'Tensile strain (Extension)') first
+    prefixed = [h for h in present if h.lower().startswith(name.lower())]
+    match = prefixed[:1] or difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
+    hint = f"did you mean {lowered.get(match[0], match[0])!r}? " if match else ""
     shown = present if len(present) <= 40 else present[:40]
     more = f", ... ({len(present) - 40} more)" if len(present) > 40 else ""
     return f"no such column in the header; {hint}The columns are: {_names(shown)}{more}"
