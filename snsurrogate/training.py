@@ -145,8 +145,8 @@ _FIT_OPTIONS = tuple(f.name for f in dataclasses.fields(FitOptions))
 READ_OPTIONS = tuple(name for name in inspect.signature(read_curves).parameters if name != "path")
 # what applies to data that is not a path: the unit and check options of Dataset.from_arrays, the check
 # options of Dataset.check
-_ARRAY_OPTIONS = ("stress_unit", "strain_unit", "branch", "min_rows")
-_DATASET_OPTIONS = ("branch", "min_rows")
+_ARRAY_OPTIONS = ("stress_unit", "strain_unit", "branch", "min_rows", "keep_fracture")
+_DATASET_OPTIONS = ("branch", "min_rows", "keep_fracture")
 assert not set(_FIT_OPTIONS) & set(READ_OPTIONS), "a fit option and a reading option share a name"
 # other libraries' names of a few options, which spelling alone does not lead to
 _ALIASES = {"learning_rate": "lr", "n_epochs": "epochs", "max_epochs": "epochs", "widths": "hidden",
@@ -183,9 +183,9 @@ def fit(data: str | os.PathLike[str] | Dataset | tuple[Any, Any], options: FitOp
         Fields of :class:`FitOptions` (``epochs=200``, ``seed=3``, ...) replace those of ``options``.
         The options of :func:`~snsurrogate.data.read_curves` (:data:`READ_OPTIONS`: ``strain``,
         ``stress``, ``stretch``, ``stress_unit``, ``strain_unit``, ``delimiter``, ``decimal``,
-        ``branch``, ``min_rows``) go to the reader when ``data`` is a path; with arrays
-        ``stress_unit``, ``strain_unit``, ``branch`` and ``min_rows`` apply, with a Dataset
-        ``branch`` and ``min_rows``.
+        ``branch``, ``min_rows``, ``skip_rows``, ``keep_fracture``) go to the reader when ``data`` is a
+        path; with arrays ``stress_unit``, ``strain_unit``, ``branch``, ``min_rows`` and
+        ``keep_fracture`` apply, with a Dataset ``branch``, ``min_rows`` and ``keep_fracture``.
 
     Returns
     -------
@@ -280,7 +280,8 @@ def _dataset(data: Any, read: dict[str, Any]) -> Dataset:
         if data.checked_branch is not None and not read:
             return data
         # rows were counted when it was read (min_rows); fit itself needs 4 points (a TrainingError)
-        return data.check(branch=read.get("branch", "all"), min_rows=read.get("min_rows", 1))
+        return data.check(branch=read.get("branch", "all"), min_rows=read.get("min_rows", 1),
+                          keep_fracture=read.get("keep_fracture", False))
     if isinstance(data, (tuple, list)) and len(data) == 2:
         return Dataset.from_arrays(data[0], data[1], **read)
     raise TypeError("data must be a Dataset, a CSV path, or a (strain, stress) pair of arrays")

@@ -112,3 +112,80 @@ def test_a_unit_option_that_contradicts_the_units_row_is_refused(tmp_path):
     assert data.stress_unit == "MPa" and data.strain_unit == "%"
     path.write_text("Strain,Stress\nmm/mm,N/mm2\n" + ROWS)
     assert read_curves(path, strain=["Strain"], stress=["Stress"], stress_unit="N/mm^2", strain_unit="1").n_points == 12
+
+
+# ---------------------------------------------------------------------------------------------
+# a preamble before the header
+
+
+PREAMBLE = '"Sample report"\n"Specimen: A-17"\n"Operator","J. Doe"\n'
+
+
+def test_a_quoted_preamble_gets_the_skip_rows_that_skips_it(tmp_path):
+    e, s = smooth(20)
+    path = write(tmp_path, zip(e, s, strict=True), header="Strain,Stress_MPa", pre=PREAMBLE)
+    with pytest.raises(DataError) as info:
+        read_curves(path, strain=["Strain"], stress=["Stress_MPa"])
+    message = str(info.value)
+    assert "data.csv:1: line 1 ('\"Sample report\"') is not the header" in message
+    assert "the columns 'Strain', 'Stress_MPa' are in the header at line 4" in message
+    assert "--skip-rows 3 (API: skip_rows=3)" in message and "delimiter" not in message
+    ds = read_curves(path, strain=["Strain"], stress=["Stress_MPa"], skip_rows=3)
+    assert ds.n_points == 20 and int(ds.line_numbers[0]) == 5
+    # without the names in a later line: the first line with as many fields as the data rows
+    path = write(tmp_path, zip(e, s, strict=True), header="eps,sig", pre='"Sample report"\n', name="b.csv")
+    with pytest.raises(DataError, match=r"b.csv:1: .*line 1 has 1 field but the data rows have 2, first at line 2.*"
+                                        r"--skip-rows 1"):
+        read_curves(path, strain=["Strain"], stress=["Stress_MPa"])
+    with pytest.raises(DataError, match=r"skip_rows must be a non-negative integer"):
+        read_curves(path, strain=["eps"], stress=["sig"], stress_unit="MPa", skip_rows=-1)
+    with pytest.raises(DataError, match=r"no header line: the file is empty after the 99 lines skipped"):
+        read_curves(path, strain=["eps"], stress=["sig"], stress_unit="MPa", skip_rows=99)
+
+
+def test_skip_rows_goes_through_fit(tmp_path):
+    e, s = smooth(20)
+    path = write(tmp_path, zip(e, s, strict=True), header="Strain,Stress_MPa", pre=PREAMBLE)
+    model = snsurrogate.fit(path, strain=["Strain"], stress=["Stress_MPa"], skip_rows=3, hidden=(8,), epochs=5,
+                            polish_epochs=2)
+    assert model.summary["n_points"] == 20
+
+
+# ---------------------------------------------------------------------------------------------
+# post-fracture rows
+
+
+def tensile(n=80):
+    e = np.linspace(0.0, 0.2, n)
+    return e, 300.0 * np.tanh(e / 0.01) - 200.0 * np.maximum(e - 0.15, 0.0) ** 2 / 0.05  # gradual necking
+
+
+def test_post_fracture_rows_are_dropped_with_a_note(tmp_path):
+    e, s = tensile()
+    e = np.r_[e, 0.201, 0.202, 0.203]
+    s = np.r_[s, 120.0, 4.0, 0.5]  # the specimen breaks: the load falls to nearly zero
+    path = write(tmp_path, zip(e, s, strict=True))
+    ds = read_curves(path, strain=["strain"], stress=["stress_MPa"])
+    assert ds.n_points == 80
+    note = next(n for n in ds.notes if n.startswith("fracture"))
+    assert "dropped the last 3 rows (lines 82-84)" in note and "--keep-fracture" in note
+    kept = read_curves(path, strain=["strain"], stress=["stress_MPa"], keep_fracture=True)
+    assert kept.n_points == 83 and not any(n.startswith("fracture") for n in kept.notes)
+    assert ds.check().notes == ds.notes
+    arr = Dataset.from_arrays(-e, -s)  # compression sign conventions: the same rule
+    assert arr.n_points == 80 and any("rows 80-82" in n for n in arr.notes)
+    assert Dataset.from_arrays(e, s, keep_fracture=True).n_points == 83
+    model = snsurrogate.fit((e, s), keep_fracture=True, hidden=(8,), epochs=5, polish_epochs=2)
+    assert model.summary["n_points"] == 83
+    with pytest.raises(DataError, match="keep_fracture must be True or False"):
+        Dataset.from_arrays(e, s, keep_fracture="yes")
+
+
+def test_gradual_softening_and_a_rising_end_are_not_fracture():
+    e, s = tensile()
+    assert Dataset.from_arrays(e, s).n_points == 80  # necking: about 1% of the peak per row
+    e2 = np.linspace(0, 1, 30)
+    assert Dataset.from_arrays(e2, e2 ** 3).n_points == 30  # rises to the end
+    s2 = s.copy()
+    s2[40] -= 100.0  # one bad row in the middle, the curve goes on: not a fracture at the end
+    assert not any(n.startswith("fracture") for n in Dataset.from_arrays(e, s2).notes)

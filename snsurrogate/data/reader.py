@@ -34,6 +34,8 @@ def read_curves(
     decimal: str = ".",
     branch: str = "all",
     min_rows: int = 10,
+    skip_rows: int = 0,
+    keep_fracture: bool = False,
 ) -> Dataset:
     """Read stress–strain data from a CSV file and check that a law ``σ = f(ε)`` can fit it.
 
@@ -70,6 +72,15 @@ def read_curves(
         until the strain passes the previous extreme again are dropped.
     min_rows
         Minimum number of rows that must remain (after branch selection).
+    skip_rows
+        Number of lines at the top of the file to leave out before the header, whatever they hold
+        (the preamble of a test-machine export: sample name, date, ... without ``#``). A header line
+        that lacks the selected columns while a later line holds them, or that has fewer fields than the
+        data rows, is reported with the ``--skip-rows N`` that skips the preamble.
+    keep_fracture
+        Keep the rows after fracture at the end of a tensile test (a sudden final drop of the stress,
+        :func:`snsurrogate.data.checks.fracture_rows`); by default they are dropped with a note naming the
+        lines.
 
     Returns
     -------
@@ -95,7 +106,7 @@ def read_curves(
     table.check_decimal(source, decimal, delim)
     units.check_unit_options(source, stress_unit, strain_unit, sel.stretch)
 
-    lines = table.read_lines(source)
+    lines = table.read_lines(source, table.check_skip_rows(source, skip_rows))
     split = table.splitter(delim)
     header, col_idx = table.header_columns(lines, split, delim, sel.columns)
     rows = lines.rows
@@ -128,7 +139,7 @@ def read_curves(
         comments=tuple(text.strip() for _, text in lines.comments),
         notes=tuple(notes),
     )
-    return dataset.check(branch=branch, min_rows=min_rows)
+    return dataset.check(branch=branch, min_rows=min_rows, keep_fracture=keep_fracture)
 
 
 @dataclass(frozen=True)
