@@ -374,6 +374,15 @@ def test_noise_level_wiggles_are_kept(tmp_path, retreat, ok):
             assert ds.n_points == 23
             assert not any("dropped" in note for note in ds.notes)
     else:
+        # a step back by more than the tolerance whose stress lies on the curve is not hysteresis: the rows
+        # are sorted by strain (until issue 10 this was rejected as unloading at line 10)
+        ds = read_curves(path, strain=["strain"], stress=["stress_MPa"])
+        assert ds.n_points == 23 and np.all(np.diff(ds.strain[:, 0]) >= 0)
+        assert any("rows were not in test order: sorted by strain (1 reversal, the first at line 10" in note
+                   for note in ds.notes)
+        # the same step back with an elastic unloading (stress 5% of the maximum below the curve) is unloading
+        s[8] -= 0.06 * 300.0  # line 10, the step back
+        path = write(tmp_path, table("strain,stress_MPa", zip(e, s, strict=True)))
         err = data_error(
             path, ["data.csv:10:", "unloading starts at line 10"], strain=["strain"], stress=["stress_MPa"]
         )

@@ -73,9 +73,9 @@ def test_an_unknown_keyword_names_the_nearest_option(name, nearest):
 
 def test_every_read_curves_option_is_accepted_with_a_path():
     assert set(READ_OPTIONS) == {"stress", "strain", "stretch", "stress_unit", "strain_unit", "delimiter",
-                                 "decimal", "branch", "min_rows"}
+                                 "decimal", "branch", "min_rows", "skip_rows", "keep_fracture"}  # issue 10: +2
     eps = np.linspace(0, 0.01, 20)
-    for name in ("delimiter", "decimal", "strain", "stretch"):
+    for name in ("delimiter", "decimal", "strain", "stretch", "skip_rows"):
         with pytest.raises(TypeError, match=rf"{name}=, an option of reading a CSV file, but data is arrays"):
             snsurrogate.fit((eps, 100 * eps), **{name: ","})
     ds = snsurrogate.Dataset.from_arrays(eps, 100 * eps, stress_unit="MPa")

@@ -58,6 +58,11 @@ def add_args(p: argparse.ArgumentParser) -> None:
                       help="decimal separator (default '.'); ',' needs --delimiter ';'")
     cols.add_argument("--branch", choices=("all", "loading"), default="all",
                       help="'loading': keep only the loading envelope of a test with unloading (default: all)")
+    cols.add_argument("--skip-rows", type=int, default=0, metavar="N",
+                      help="leave out the first N lines (a test machine's preamble before the header; default 0)")
+    cols.add_argument("--keep-fracture", action="store_true",
+                      help="keep the rows after a fracture at the end of a tensile test (a sudden final load "
+                           "drop; default: they are dropped, with a note naming the lines)")
     law = p.add_argument_group("the law")
     law.add_argument("--lipschitz", type=_lipschitz, default="auto", metavar="auto|VALUE",
                      help="target Lipschitz constant L in stress unit per unit strain (the certified bound of "
@@ -115,7 +120,8 @@ def fit_options(args: argparse.Namespace) -> FitOptions:
 def read_options(args: argparse.Namespace) -> dict[str, Any]:
     """Keyword arguments of :func:`~snsurrogate.data.read_curves` that the parsed flags ask for."""
     return dict(strain=args.strain, stretch=args.stretch, stress=args.stress, stress_unit=args.stress_unit,
-                strain_unit=args.strain_unit, delimiter=args.delimiter, decimal=args.decimal, branch=args.branch)
+                strain_unit=args.strain_unit, delimiter=args.delimiter, decimal=args.decimal, branch=args.branch,
+                skip_rows=args.skip_rows, keep_fracture=args.keep_fracture)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,7 +16,11 @@ is rejected (or, for one strain column and ``branch="loading"``, reduced to its 
 With one strain column, the loading direction is that of the first move away from the first row by
 more than the tolerance :data:`REVERSAL_TOL` × (strain range); tension and compression are both
 allowed. A retreat from the running extreme strain by more than that tolerance is a reversal; smaller
-wiggles are noise and are kept.
+wiggles are noise and are kept. Rows whose strain reverses but which, sorted by strain, form one smooth
+curve (:func:`strain_order`: no row off the line through its neighbours by more than
+:data:`SORTED_STRESS_TOL`) are rows not in test order, not hysteresis: they are sorted by strain, with a
+note, for either ``branch``; only data whose stress differs between the branches get the reversal
+error (``branch="all"``) or the loading envelope (``branch="loading"``).
 
 Conflicts are checked on the kept rows for any number of strain columns: strains are divided by
 max |strain| and stresses by max |stress| (one scalar each); two rows closer than
@@ -45,7 +49,8 @@ from .units import as_given
 if TYPE_CHECKING:
     from .dataset import Dataset
 
-__all__ = ["BRANCHES", "CONFLICT_STRAIN_TOL", "CONFLICT_STRESS_TOL", "REVERSAL_TOL", "check"]
+__all__ = ["BRANCHES", "CONFLICT_STRAIN_TOL", "CONFLICT_STRESS_TOL", "REVERSAL_TOL", "SORTED_STRESS_TOL", "check",
+           "fracture_rows", "strain_order", "FRACTURE_DROP", "FRACTURE_ROWS"]
 
 #: Retreat from the running extreme strain, as a fraction of the strain range, that counts as a
 #: direction reversal (smaller retreats are measurement noise).
@@ -55,6 +60,14 @@ CONFLICT_STRAIN_TOL = 2e-3
 #: Stress difference (stresses divided by max |stress|) above which two rows at one strain conflict,
 #: on top of what the steepest slope of the data explains (see the module docstring).
 CONFLICT_STRESS_TOL = 0.05
+#: Off-line distance (stresses divided by max |stress|) of a row from the line through its neighbours in
+#: strain order above which data whose strain reverses are not single-valued (see :func:`strain_order`).
+SORTED_STRESS_TOL = 0.05
+#: Fall of the stress, as a fraction of its peak, within :data:`FRACTURE_ROWS` rows that marks a fracture
+#: at the end of a test (:func:`fracture_rows`).
+FRACTURE_DROP = 0.2
+#: Number of rows within which the stress must fall by :data:`FRACTURE_DROP` of its peak.
+FRACTURE_ROWS = 3
 #: Accepted values of ``branch``.
 BRANCHES = ("all", "loading")
 #: Numbers of strain columns: uniaxial, plane Voigt (xx, yy, xy), 3D Voigt (xx, yy, zz, yz, xz, xy).
@@ -78,7 +91,7 @@ def check_options(source: str, branch: object, min_rows: object, strain_columns:
         raise DataError(f"min_rows must be a positive integer, got {min_rows!r}", source)
 
 
-def check(ds: Dataset, branch: str = "all", min_rows: int = 10) -> Dataset:
+def check(ds: Dataset, branch: str = "all", min_rows: int = 10, keep_fracture: bool = False) -> Dataset:
     """Run every check on ``ds``; return it with the rows kept and the notes added.
 
     Parameters
@@ -92,6 +105,9 @@ def check(ds: Dataset, branch: str = "all", min_rows: int = 10) -> Dataset:
         previous extreme again are dropped.
     min_rows
         Minimum number of rows that must remain (after branch selection).
+    keep_fracture
+        Keep the rows after a fracture at the end of the test (:func:`fracture_rows`); by default (one
+        strain column) they are dropped with a note naming them.
 
     Returns
     -------
@@ -110,6 +126,21 @@ def check(ds: Dataset, branch: str = "all", min_rows: int = 10) -> Dataset:
             ds = dataclasses.replace(
                 ds, strain=ds.strain[keep], stress=ds.stress[keep], line_numbers=ds.line_numbers[keep]
             )
+    if not isinstance(keep_fracture, bool | np.bool_):
+        raise DataError(f"keep_fracture must be True or False, got {keep_fracture!r}", ds.source)
+    if ds.d_in == 1 and not keep_fracture:
+        first = fracture_rows(ds.strain[:, 0], ds.stress)
+        if first is not None:
+            cut = ds.line_numbers[first:]
+            label = ds.row_label if cut.size == 1 else ds.row_label + "s"
+            notes.append(
+                f"fracture: the stress falls by {100 * FRACTURE_DROP:g}% or more of its peak within "
+                f"{FRACTURE_ROWS} rows at the end of the test; dropped the last {plural(cut.size, 'row')} "
+                f"({label} {line_ranges(cut)}) after fracture (keep them with --keep-fracture, API: "
+                "keep_fracture=True)"
+            )
+            ds = dataclasses.replace(ds, strain=ds.strain[:first], stress=ds.stress[:first],
+                                     line_numbers=ds.line_numbers[:first])
     if ds.n_points < min_rows:
         n = ds.n_points
         found = plural(n, "data row")
@@ -217,6 +248,14 @@ def select_branch(ds: Dataset, branch: str, notes: list[str]) -> np.ndarray | No
         return None
     k = int(retreat[0])
     peak = int(np.flatnonzero(u[:k] == running[k])[-1])
+    order = strain_order(strain, ds.stress)
+    if order is not None:
+        reversals = max(1, int(np.count_nonzero(np.diff(u) < -tol)))  # steps back by more than the tolerance
+        notes.append(
+            f"rows were not in test order: sorted by strain ({plural(reversals, 'reversal')}, the first at "
+            f"{_where(ds, peak + 1)}; sorted by strain the stress is one smooth curve, not hysteresis)"
+        )
+        return order
     if branch == "all":
         how = '--branch loading (API: branch="loading")' if label == "line" else 'branch="loading"'
         raise DataError(
@@ -237,6 +276,65 @@ def select_branch(ds: Dataset, branch: str, notes: list[str]) -> np.ndarray | No
         f"({label if dropped.size == 1 else label + 's'} {line_ranges(dropped)})"
     )
     return keep
+
+
+def strain_order(strain: np.ndarray, stress: np.ndarray) -> np.ndarray | None:
+    """The rows sorted by strain when, so sorted, the data are single-valued; else None (hysteresis).
+
+    Sorted by strain (in the direction of the largest |strain|, stable), each interior row is compared
+    with the straight line through its two neighbours in strain order (their mean where the neighbours
+    share one strain). The data are single-valued when no row is off that line by more than
+    :data:`SORTED_STRESS_TOL` × max |stress| (Euclidean norm over several stress columns): the two
+    branches of a hysteresis loop, interleaved by sorting, zigzag by their gap; a smooth curve in
+    shuffled rows does not.
+    """
+    n = strain.size
+    s_scale = float(np.max(np.abs(stress)))
+    if n < 3 or s_scale == 0.0:
+        return None
+    sign = 1.0 if strain[int(np.argmax(np.abs(strain)))] >= 0 else -1.0
+    order = np.argsort(sign * strain, kind="stable")
+    x, y = sign * strain[order], stress[order] / s_scale
+    dx = x[2:] - x[:-2]
+    w = np.where(dx > 0, (x[1:-1] - x[:-2]) / np.where(dx > 0, dx, 1.0), 0.5)
+    line = y[:-2] + w[:, None] * (y[2:] - y[:-2])
+    off = np.linalg.norm(y[1:-1] - line, axis=1)
+    return order if float(off.max()) <= SORTED_STRESS_TOL else None
+
+
+def fracture_rows(strain: np.ndarray, stress: np.ndarray) -> int | None:
+    """The first row after fracture at the end of a test, or None when the test does not end in one.
+
+    With ``σ`` the stress in the loading direction (the sign of the strain of largest magnitude; the
+    Euclidean norm over several stress columns) and ``P`` its peak: the test ends in a fracture when a
+    row ``j`` after the peak lies more than :data:`FRACTURE_DROP` × ``P`` below the highest of the
+    :data:`FRACTURE_ROWS` rows before it, every row from ``j`` to the end stays that far below it, and
+    the strain does not go back after the fall starts (by more than :data:`REVERSAL_TOL` of its range).
+    The post-fracture rows start at the steepest one-row fall among those rows. Necking is a
+    gradual softening (about 1% of the peak per row at the end of the bundled Al 6061 test) and does
+    not trigger this; nor does the end of an elastomer test, whose stress rises to the last row.
+    """
+    n = strain.size
+    if n < FRACTURE_ROWS + 2:
+        return None
+    sign = 1.0 if strain[int(np.argmax(np.abs(strain)))] >= 0 else -1.0
+    u = sign * strain
+    sig = stress[:, 0] * sign if stress.shape[1] == 1 else np.linalg.norm(stress, axis=1)
+    peak_at = int(np.argmax(sig))
+    peak = float(sig[peak_at])
+    if peak <= 0.0 or peak_at >= n - 1:
+        return None
+    drop = FRACTURE_DROP * peak
+    for j in range(peak_at + 1, n):
+        lo = max(peak_at, j - FRACTURE_ROWS)
+        top = float(np.max(sig[lo:j]))
+        if top - sig[j] > drop:
+            i = lo + int(np.argmin(np.diff(sig[lo : j + 1])))  # the fall starts after row i: its steepest step
+            tol = REVERSAL_TOL * float(u.max() - u.min())
+            if np.all(sig[j:] < top - drop) and np.all(u[i:] >= np.maximum.accumulate(u[i:]) - tol):
+                return i + 1
+            return None
+    return None
 
 
 def _loading_envelope(u: np.ndarray, tol: float) -> np.ndarray:

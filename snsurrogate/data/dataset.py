@@ -97,7 +97,7 @@ class Dataset:
         """Number of stress components."""
         return int(self.stress.shape[1])
 
-    def check(self, branch: str = "all", min_rows: int = 10) -> Dataset:
+    def check(self, branch: str = "all", min_rows: int = 10, keep_fracture: bool = False) -> Dataset:
         """Run the shape, finite-value, branch, row-count, varying-strain and conflict checks.
 
         Parameters
@@ -107,6 +107,8 @@ class Dataset:
             loading envelope), see :func:`snsurrogate.data.checks.check`.
         min_rows
             Minimum number of rows that must remain.
+        keep_fracture
+            Keep the rows after a fracture at the end of the test (default: dropped, with a note).
 
         Returns
         -------
@@ -118,7 +120,7 @@ class Dataset:
         DataError
             The first check that fails, located by source and line (or array row) and column.
         """
-        return checks.check(self, branch=branch, min_rows=min_rows)
+        return checks.check(self, branch=branch, min_rows=min_rows, keep_fracture=keep_fracture)
 
     @classmethod
     def from_arrays(
@@ -133,8 +135,10 @@ class Dataset:
         source: str = ARRAYS_SOURCE,
         branch: str = "all",
         min_rows: int = 10,
+        keep_fracture: bool = False,
     ) -> Dataset:
-        """A checked data set from arrays of strain and stress, rows in test order.
+        """A checked data set from arrays of strain and stress, rows in test order (one strain column:
+        rows in another order that are single-valued are sorted by strain, with a note).
 
         Parameters
         ----------
@@ -154,7 +158,7 @@ class Dataset:
             ``stress_0``, ....
         source
             What the messages name as the source.
-        branch, min_rows
+        branch, min_rows, keep_fracture
             As in :meth:`check`.
 
         Returns
@@ -201,7 +205,7 @@ class Dataset:
             notes.append(f"strain column(s) {names(e_names)} in percent (strain_unit='%'): divided by 100")
         strain_arr = np.ascontiguousarray(units.to_strain(e, file_unit))
         ds = cls(strain_arr, s, e_names, s_names, unit, file_unit, source, ds.sha256, rows, (), tuple(notes), "row")
-        return ds.check(branch=branch, min_rows=min_rows)
+        return ds.check(branch=branch, min_rows=min_rows, keep_fracture=keep_fracture)
 
 
 def _column_names(source: str, given: Sequence[str] | None, what: str, values: np.ndarray) -> tuple[str, ...]:

@@ -34,6 +34,8 @@ def read_curves(
     decimal: str = ".",
     branch: str = "all",
     min_rows: int = 10,
+    skip_rows: int = 0,
+    keep_fracture: bool = False,
 ) -> Dataset:
     """Read stress–strain data from a CSV file and check that a law ``σ = f(ε)`` can fit it.
 
@@ -63,12 +65,22 @@ def read_curves(
         Decimal separator of the numbers: ``"."`` (default) or ``","`` (then the delimiter must be
         another character, e.g. ``";"``).
     branch
-        ``"all"``: every row is kept, and a strain reversal (unloading) is an error.
+        ``"all"``: every row is kept, and a strain reversal (unloading) is an error, unless the rows,
+        sorted by strain, form one smooth curve: then they were not in test order and are sorted (a note).
         ``"loading"`` (one strain column only): keep the loading envelope, i.e. virgin loading and
         reloading beyond the previous extreme strain; the rows from the line where unloading starts
         until the strain passes the previous extreme again are dropped.
     min_rows
         Minimum number of rows that must remain (after branch selection).
+    skip_rows
+        Number of lines at the top of the file to leave out before the header, whatever they hold
+        (the preamble of a test-machine export: sample name, date, ... without ``#``). A header line
+        that lacks the selected columns while a later line holds them, or that has fewer fields than the
+        data rows, is reported with the ``--skip-rows N`` that skips the preamble.
+    keep_fracture
+        Keep the rows after fracture at the end of a tensile test (a sudden final drop of the stress,
+        :func:`snsurrogate.data.checks.fracture_rows`); by default they are dropped with a note naming the
+        lines.
 
     Returns
     -------
@@ -94,7 +106,7 @@ def read_curves(
     table.check_decimal(source, decimal, delim)
     units.check_unit_options(source, stress_unit, strain_unit, sel.stretch)
 
-    lines = table.read_lines(source)
+    lines = table.read_lines(source, table.check_skip_rows(source, skip_rows))
     split = table.splitter(delim)
     header, col_idx = table.header_columns(lines, split, delim, sel.columns)
     rows = lines.rows
@@ -127,7 +139,7 @@ def read_curves(
         comments=tuple(text.strip() for _, text in lines.comments),
         notes=tuple(notes),
     )
-    return dataset.check(branch=branch, min_rows=min_rows)
+    return dataset.check(branch=branch, min_rows=min_rows, keep_fracture=keep_fracture)
 
 
 @dataclass(frozen=True)
@@ -158,8 +170,34 @@ def _units_from_row(
     stress_cells = {row_units[name] for name in sel.stress_columns}
     if stress_unit is None and len(stress_cells) == 1:
         stress_unit = units.stress_unit_from_row(source, row_no, stress_cells.pop(), sel.stress_columns[0], notes)
+    elif stress_unit is not None:
+        given = units.canonical_stress_unit(stress_unit, [])
+        for name in sel.stress_columns:
+            row_unit = units.known_stress_unit(row_units[name])
+            if row_unit is not None and row_unit != given:
+                raise DataError(
+                    f"the units row says {row_units[name]!r} but --stress-unit (API: stress_unit=) "
+                    f"{stress_unit!r} was given; expected one stress unit: drop the option to use the file's "
+                    f"{row_unit}, or correct the units row",
+                    source,
+                    row_no,
+                    name,
+                )
     if not sel.stretch and strain_unit is None:
         strain_unit = units.strain_unit_from_row(source, row_no, sel.strain_columns, row_units)
+    elif not sel.stretch:
+        given = units.STRAIN_UNITS[strain_unit]
+        for name in sel.strain_columns:
+            row_unit = units.known_strain_unit(row_units[name])
+            if row_unit is not None and row_unit != given:
+                raise DataError(
+                    f"the units row says {row_units[name]!r} but --strain-unit (API: strain_unit=) "
+                    f"{strain_unit!r} was given; expected one strain unit: drop the option to use the file's "
+                    f"{row_unit!r}, or correct the units row",
+                    source,
+                    row_no,
+                    name,
+                )
     return stress_unit, strain_unit
 
 

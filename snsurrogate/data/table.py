@@ -95,14 +95,26 @@ def check_decimal(source: str, decimal: object, delim: str) -> None:
         )
 
 
-def read_lines(source: str) -> Lines:
-    """Read, hash and decode the file, and sort its lines (raises DataError without a header line)."""
+def check_skip_rows(source: str, skip_rows: object) -> int:
+    """``skip_rows`` as an int, or a DataError unless it is a non-negative integer."""
+    if isinstance(skip_rows, bool) or not isinstance(skip_rows, int | np.integer) or skip_rows < 0:
+        raise DataError(f"skip_rows must be a non-negative integer (--skip-rows N), got {skip_rows!r}", source)
+    return int(skip_rows)
+
+
+def read_lines(source: str, skip_rows: int = 0) -> Lines:
+    """Read, hash and decode the file, and sort its lines (raises DataError without a header line).
+
+    The first ``skip_rows`` lines (a test machine's preamble) are left out, whatever they hold.
+    """
     data = _read_bytes(source)
     text = _decode(source, data)
     comments: list[tuple[int, str]] = []
     header_no, header = 0, ""
     rows: list[tuple[int, str]] = []
     for no, line in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
+        if no <= skip_rows:
+            continue
         stripped = line.strip()
         if not stripped:
             continue
@@ -114,6 +126,8 @@ def read_lines(source: str) -> Lines:
             rows.append((no, line))
     if not header_no:
         what = "has only comments and blank lines" if comments else "is empty"
+        if skip_rows:
+            what += f" after the {plural(skip_rows, 'line')} skipped (skip_rows={skip_rows})"
         raise DataError(
             f"no header line: the file {what}; expected a header line of column names followed by data rows",
             source,
@@ -200,6 +214,10 @@ def header_columns(lines: Lines, split: Splitter, delim: str, selected: Sequence
     """
     source, header_no = lines.source, lines.header_no
     header = [name.strip() for name in _split_line(source, header_no, lines.header, split)]
+    if not set(selected) <= set(header):
+        preamble = _preamble_message(lines, split, header, selected)
+        if preamble:
+            raise DataError(preamble, source, header_no)
     if len(header) == 1:
         raise DataError(_one_field_message(header[0], lines.rows, delim), source, header_no)
     if not set(selected) <= set(header) and all(is_number(h) for h in header):
@@ -221,6 +239,37 @@ def header_columns(lines: Lines, split: Splitter, delim: str, selected: Sequence
         if name not in first_seen:
             raise DataError(_missing_column_message(name, header), source, header_no, name)
     return header, [first_seen[name] for name in selected]
+
+
+def _preamble_message(lines: Lines, split: Splitter, header: list[str], selected: Sequence[str]) -> str | None:
+    """A message for a preamble before the header (test-machine exports: quoted text lines, no ``#``):
+    the header is a later line that holds every selected column, or the first line with as many fields
+    as the data rows below it when the first line has fewer. None when neither is found."""
+    later: list[tuple[int, list[str]]] = []
+    for no, text in lines.rows[:200]:
+        try:
+            later.append((no, [f.strip() for f in split(text)]))
+        except csv.Error:
+            continue
+    found = next((no for no, fields in later if set(selected) <= set(fields)), None)
+    why = f"the columns {_names(selected)} are in the header at line {found}"
+    if found is None:
+        counts = [len(fields) for _, fields in later[-50:]]
+        if not counts:
+            return None
+        width = max(set(counts), key=counts.count)  # the data rows' number of fields
+        if len(header) >= width:
+            return None
+        found = next((no for no, fields in later if len(fields) == width), None)
+        if found is None or found == later[-1][0]:
+            return None
+        why = (f"line {lines.header_no} has {plural(len(header), 'field')} but the data rows have {width}, "
+               f"first at line {found}, which may be the header")
+    skip = found - 1
+    return (
+        f"line {lines.header_no} ({lines.header.strip()[:60]!r}) is not the header: {why}; the lines before "
+        f"it look like a preamble (a test-machine export): pass --skip-rows {skip} (API: skip_rows={skip})"
+    )
 
 
 def _delimiter_option(delim: str) -> str:
@@ -278,8 +327,10 @@ def _numeric_header_message(lines: Lines, split: Splitter, selected: Sequence[st
 def _missing_column_message(name: str, header: list[str]) -> str:
     present = [h for h in header if h]
     lowered = {h.lower(): h for h in present}
-    match = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
-    hint = f"did you mean {lowered[match[0]]!r}? " if match else ""
+    # a column that starts with the given name ('Tensile strain' -> 'Tensile strain (Extension)') first
+    prefixed = [h for h in present if h.lower().startswith(name.lower())]
+    match = prefixed[:1] or difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
+    hint = f"did you mean {lowered.get(match[0], match[0])!r}? " if match else ""
     shown = present if len(present) <= 40 else present[:40]
     more = f", ... ({len(present) - 40} more)" if len(present) > 40 else ""
     return f"no such column in the header; {hint}The columns are: {_names(shown)}{more}"

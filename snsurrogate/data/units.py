@@ -220,6 +220,19 @@ def strain_unit(source: str, header_no: int, columns: tuple[str, ...], given: st
     return "-"
 
 
+def known_stress_unit(cell: str) -> str | None:
+    """The canonical stress unit a units-row cell names, or None when it names none this reader knows."""
+    return _STRESS_UNIT_SPELLINGS.get(cell.strip().lower())
+
+
+def known_strain_unit(cell: str) -> str | None:
+    """``"-"`` or ``"%"`` for a units-row cell that names a dimensionless strain or percent, else None."""
+    cell = cell.strip().lower()
+    if cell in _DIMENSIONLESS:
+        return "-"
+    return "%" if cell in ("%", "percent", "pct") else None
+
+
 def stress_unit_from_row(source: str, row_no: int, cell: str, column: str, notes: list[str]) -> str:
     """The stress unit that one units-row cell states, or a DataError when it is not a known unit."""
     unit = _STRESS_UNIT_SPELLINGS.get(cell.lower())
