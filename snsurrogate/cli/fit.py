@@ -154,9 +154,12 @@ def describe_fit(model) -> str:
     lines = [
         f"fitted {s['n_points']} points of {s['data_file']} in {s['seconds']:.1f} s "
         f"({kind}, {s['activation']} {hidden}, {s['epochs_run']} epochs on {s['device']}; {s['stop_reason']})",
-        f"  fit error                 RMSE {s['rmse']:.4g} {u}, R² {s['r2']:.5f}",
+        f"  fit error                 RMSE {s['rmse']:.4g} {u}, R² {s['r2']:.5f} (all {s['n_points']} points)",
         f"  certified bound L         {s['lipschitz_bound']:.6g} {u} per unit strain (exact spectral norms)",
     ]
+    sample = s.get("training_sample")
+    if sample and not str(sample).startswith("all"):
+        lines.append(f"  trained on                {sample}")
     if s.get("lipschitz_target") is not None:
         lines.append(f"  Lipschitz target          {s['lipschitz_target']:.6g} {u} per unit strain "
                      f"({s['lipschitz_rule']})")
