@@ -40,3 +40,19 @@ def test_the_estimate_grows_with_the_mesh_and_the_precision():
 def test_available_memory_is_known_here():
     free = fem.memory.available_bytes()
     assert free is None or free > 0
+
+
+@pytest.mark.parametrize("command", ["simulate", "stability"])
+def test_simulate_and_stability_refuse_an_absurd_mesh_with_a_located_message(tmp_path, capsys, command):
+    from snsurrogate.cli import main
+
+    case = tmp_path / "huge.toml"
+    case.write_text('[mesh]\ngenerate = "rectangle"\nsize = [100.0, 50.0]\ndivisions = [100000, 100000]\n\n'
+                    '[material]\ntype = "linear"\nE = 210000.0\nnu = 0.3\ndensity = 7.85e-9\n\n'
+                    '[[boundary]]\ntype = "fixed"\nnodes = { group = "left" }\n\n[time]\nend = 1.0e-5\n')
+    argv = [command, str(case)] + (["--out", str(tmp_path / "out")] if command == "simulate" else [])
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "huge.toml: [mesh] divisions: a 100000x100000 grid" in err and "GiB available" in err
+    assert "Traceback" not in err and "MemoryError" not in err
+    assert not (tmp_path / "out").exists()
