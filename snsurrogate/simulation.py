@@ -9,7 +9,8 @@ not an error here: its summary says ``stable: false`` and where it happened.
 Before it starts, the run is planned (:meth:`fem.ExplicitSolver.plan`: the steps, and their wall time
 measured on a few real steps) and refused when it is absurd: more than
 :data:`fem.explicit.MAX_STEPS` (10^8) steps or an estimated :data:`fem.explicit.MAX_SECONDS` (24 h),
-unless ``simulate(..., allow_long_run=True)`` (``snsurrogate simulate --allow-long-run``).
+unless ``[time] allow_long_run = true``, ``simulate(..., allow_long_run=True)`` or ``snsurrogate simulate
+--allow-long-run``.
 
 The outputs are one set (:class:`fem.output.RunFolder`): the run writes into ``<out>.incomplete-<pid>/``
 (marked by a file ``INCOMPLETE``), ``summary.json`` last, and that folder then replaces ``out`` in one
@@ -106,17 +107,16 @@ n_steps = fem.n_steps
 def plan_run(setup: Setup, step: fem.TimeStep, *, allow_long_run: bool | None = None) -> RunPlan:
     """The steps of the run of ``setup`` with ``step`` and its estimated wall time
     (:meth:`fem.ExplicitSolver.plan`); an absurd run (:meth:`fem.explicit.RunPlan.too_long`) is a
-    :class:`CaseFileError` at ``[time]`` unless ``allow_long_run`` (default: ``[time] allow_long_run`` where
-    the case model has that key, else refused)."""
+    :class:`CaseFileError` at ``[time]`` unless ``allow_long_run`` (default: ``[time] allow_long_run``)."""
     case = setup.case
     plan = setup.solver.plan(case.time.end, step.dt)
-    allowed = getattr(case.time, "allow_long_run", False) if allow_long_run is None else allow_long_run
+    allowed = case.time.allow_long_run if allow_long_run is None else allow_long_run
     why = None if allowed else plan.too_long()
     if why is not None:
         raise CaseFileError(
             f"refused: {plan.describe(setup.units['time'])}, {why} (usually end or dt in the wrong unit); "
-            "check end and dt, or allow it: snsurrogate simulate --allow-long-run "
-            "(simulate(..., allow_long_run=True))", case.name, "[time]")
+            "check end and dt, or allow it: allow_long_run = true in [time], or snsurrogate simulate "
+            "--allow-long-run", case.name, "[time]")
     return plan
 
 

@@ -53,6 +53,13 @@ def test_the_opt_in_lets_a_long_run_pass_the_check(tmp_path):
         plan_run(setup, step)
     plan = plan_run(setup, step, allow_long_run=True)
     assert plan.n_steps == 2_199_788_776 and plan.seconds_per_step > 0 and plan.too_long() is not None
+    # the same opt-in in the case file: [time] allow_long_run = true
+    path = plate(tmp_path, end="1e3")
+    path.write_text(path.read_text().replace("[time]\n", "[time]\nallow_long_run = true\n"))
+    case = load_case(path)
+    assert case.time.allow_long_run is True
+    setup = build(case)
+    assert plan_run(setup, choose_time_step(setup.solver, case.time)).n_steps == 2_199_788_776
 
 
 def test_every_run_prints_its_plan_first(tmp_path, capsys):

@@ -154,6 +154,8 @@ Reference (generated from the models)
         safety = number in (0, 1], default 0.9: factor on the certified step (dt = 'auto')
         allow_unsafe_dt = bool, default false: run a user dt above the certified step (warned and
             recorded)
+        allow_long_run = bool, default false: run more than 1e8 steps or an estimated 24 h (refused
+            otherwise; also simulate --allow-long-run)
     [damping]: mass-proportional damping
         alpha = number >= 0 [1/time], default 0.0: damping coefficient
     [output]: ParaView frames, probes, progress bar

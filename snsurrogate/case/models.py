@@ -328,6 +328,8 @@ class Time(Table):
                  "reduced for damping)", unit="time", default="auto")
     safety: Fraction = key("factor on the certified step (dt = 'auto')", default=0.9)
     allow_unsafe_dt: Flag = key("run a user dt above the certified step (warned and recorded)", default=False)
+    allow_long_run: Flag = key("run more than 1e8 steps or an estimated 24 h (refused otherwise; also "
+                               "simulate --allow-long-run)", default=False)
 
 
 class Damping(Table):
