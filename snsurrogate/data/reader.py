@@ -171,33 +171,13 @@ def _units_from_row(
     if stress_unit is None and len(stress_cells) == 1:
         stress_unit = units.stress_unit_from_row(source, row_no, stress_cells.pop(), sel.stress_columns[0], notes)
     elif stress_unit is not None:
-        given = units.canonical_stress_unit(stress_unit, [])
-        for name in sel.stress_columns:
-            row_unit = units.known_stress_unit(row_units[name])
-            if row_unit is not None and row_unit != given:
-                raise DataError(
-                    f"the units row says {row_units[name]!r} but --stress-unit (API: stress_unit=) "
-                    f"{stress_unit!r} was given; expected one stress unit: drop the option to use the file's "
-                    f"{row_unit}, or correct the units row",
-                    source,
-                    row_no,
-                    name,
-                )
+        _refuse_contradiction("stress", stress_unit, units.canonical_stress_unit(stress_unit, []),
+                              units.known_stress_unit, sel.stress_columns, row_units, source, row_no)
     if not sel.stretch and strain_unit is None:
         strain_unit = units.strain_unit_from_row(source, row_no, sel.strain_columns, row_units)
     elif not sel.stretch:
-        given = units.STRAIN_UNITS[strain_unit]
-        for name in sel.strain_columns:
-            row_unit = units.known_strain_unit(row_units[name])
-            if row_unit is not None and row_unit != given:
-                raise DataError(
-                    f"the units row says {row_units[name]!r} but --strain-unit (API: strain_unit=) "
-                    f"{strain_unit!r} was given; expected one strain unit: drop the option to use the file's "
-                    f"{row_unit!r}, or correct the units row",
-                    source,
-                    row_no,
-                    name,
-                )
+        _refuse_contradiction("strain", strain_unit, units.STRAIN_UNITS[strain_unit], units.known_strain_unit,
+                              sel.strain_columns, row_units, source, row_no)
     return stress_unit, strain_unit
 
 
@@ -254,3 +234,16 @@ def _check_selection(source: str, strain: object, stretch: object, stress: objec
             raise DataError(f"column {name!r} is selected twice; expected each column once", source, None, name)
         seen.add(name)
     return _Selection(strain_names, stress_names, stretch is not None)
+
+
+def _refuse_contradiction(what: str, option: str, given: str, known, columns, row_units: dict[str, str],
+                          source: str, row_no: int) -> None:
+    """Refuse a ``--stress-unit``/``--strain-unit`` option that names another unit than the file's units row
+    (the same unit spelled differently, e.g. ``mpa`` and ``MPa``, is accepted)."""
+    for name in columns:
+        row_unit = known(row_units[name])
+        if row_unit is not None and row_unit != given:
+            raise DataError(
+                f"the units row says {row_units[name]!r} but --{what}-unit (API: {what}_unit=) {option!r} was "
+                f"given; expected one {what} unit: drop the option to use the file's {row_unit!r}, or correct "
+                "the units row", source, row_no, name)
