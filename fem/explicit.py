@@ -40,6 +40,13 @@ from .materials import Material
 from .schedule import MAX_SECONDS, MAX_STEPS, Observers, ProgressBar, RunPlan, Schedule, format_duration, progress_every
 from .stability import TimeStep, choose_time_step, n_steps
 
+MONITOR_NOTES = {
+    "potential": "true energy: kinetic + stored strain energy - external work + damping work; warns at "
+                 "energy_warn (1 %), stops at energy_stop (10 %)",
+    "work": "the law has no energy: the drift is the central-difference work balance, which closes by "
+            "construction and so only catches gross blow-up (through the runaway test); a weaker check",
+}
+
 
 @dataclass
 class Result:
@@ -68,6 +75,12 @@ class Result:
         How ``dt`` was chosen: ``"user"`` or the ``"auto: ..."`` description of :class:`fem.stability.TimeStep`.
     time_step
         The :class:`fem.stability.TimeStep` of an ``"auto"`` step (bounds, safety, damping), else ``None``.
+    energy_drift
+        Largest relative drift of the true energy [-] (``energy_monitor == "potential"``), or the largest
+        balance error (``"work"``: a law without an energy; that balance closes by construction, so it
+        only catches gross blow-up) (:class:`fem.energy.EnergyLedger`).
+    energy_monitor
+        ``"potential"`` or ``"work"``.
     """
 
     steps: int
@@ -83,10 +96,13 @@ class Result:
     warnings: list[str] = field(default_factory=list)
     dt_method: str = "user"
     time_step: TimeStep | None = None
+    energy_drift: float = 0.0
+    energy_monitor: str = "work"
 
     def summary(self) -> dict:
         """JSON-ready summary (``steps``, ``dt``, ``dt_method``, ``t_end``, ``stable``, ``energy_error``,
-        ``wall_seconds``, ``steps_per_second``, ``warnings``)."""
+        ``wall_seconds``, ``steps_per_second``, ``warnings``, ``energy_drift``, ``energy_monitor``,
+        ``energy_monitor_note``)."""
         return {
             "steps": self.steps,
             "dt": self.dt,
@@ -97,6 +113,9 @@ class Result:
             "wall_seconds": self.wall_seconds,
             "steps_per_second": self.steps / self.wall_seconds if self.wall_seconds > 0 else None,
             "warnings": list(self.warnings),
+            "energy_drift": self.energy_drift,
+            "energy_monitor": self.energy_monitor,
+            "energy_monitor_note": MONITOR_NOTES[self.energy_monitor],
         }
 
 
@@ -354,7 +373,8 @@ class ExplicitSolver:
 
     def run(self, t_end: float, dt: float | str = "auto", *, safety: float = 0.9, writer=None,
             observers: Sequence[object] = (), output_every: int | None = None, n_frames: int | None = None,
-            progress: bool = False, energy_warn: float = 0.01, runaway: float = 1000.0,
+            progress: bool = False, energy_warn: float = 0.01, energy_stop: float | None = 0.1,
+            runaway: float = 1000.0,
             history_points: int = 20000, probes=None, max_steps: int | None = MAX_STEPS,
             progress_every: int | None = None) -> Result:
         """Integrate from ``t = 0`` to ``t_end`` [time] in :func:`fem.stability.n_steps` steps.
@@ -375,8 +395,9 @@ class ExplicitSolver:
         progress_every
             Steps between progress calls (default 100; :func:`progress_every` of a :meth:`plan`'s step time
             makes slow steps update the bar about 5 times a second).
-        energy_warn, runaway, history_points
-            See :class:`fem.energy.EnergyLedger` and :class:`fem.schedule.Schedule`.
+        energy_warn, energy_stop, runaway, history_points
+            See :class:`fem.energy.EnergyLedger` (the true-energy monitor of a law with an energy: warn
+            above ``energy_warn``, stop above ``energy_stop``, ``None``: never) and :class:`fem.schedule.Schedule`.
         probes
             Node indices whose displacements are recorded in the history (keys ``u<node>_<x|y|z>``).
         max_steps
@@ -399,7 +420,8 @@ class ExplicitSolver:
         probe_dofs, probe_names = self._probes(probes)
         ledger = EnergyLedger(self.m_dof, self._cons, dt=dt, alpha=self.damping, n_records=schedule.n_records,
                               energy_warn=energy_warn, runaway=runaway, probe_dofs=probe_dofs,
-                              probe_names=probe_names)
+                              probe_names=probe_names, stored_energy=self._stored_energy_fn(),
+                              energy_stop=energy_stop)
         extra = ([writer] if writer is not None else []) + list(observers)
         listeners = Observers(extra + ([ProgressBar()] if progress else []), progress_every)
         s = self.initial_state(dt)
@@ -418,7 +440,19 @@ class ExplicitSolver:
         return Result(schedule.n_steps, dt, s.t, True, ledger.worst, wall, ledger.history(),
                       s.u.view(-1, dim).cpu().numpy(), s.v.view(-1, dim).cpu().numpy(),
                       reactions.view(-1, dim).cpu().numpy(), ledger.messages,
-                      chosen.method if chosen is not None else "user", chosen)
+                      chosen.method if chosen is not None else "user", chosen, ledger.drift, ledger.monitor)
+
+    def stored_energy(self, eps: torch.Tensor) -> torch.Tensor:
+        """``Psi = sum_q w_q |J_q| psi(eps_q)`` [energy], a 0-d tensor, for strain ``eps (n_el, n_qp, n_voigt)``
+        (the material's ``energy``; the same quadrature and section as the internal force)."""
+        psi = self.material.energy(eps.reshape(-1, eps.shape[-1]))
+        return torch.dot(psi.reshape(-1).to(self.geom.wdetJ.dtype), self.geom.wdetJ.reshape(-1))
+
+    def _stored_energy_fn(self):
+        """``state -> Psi`` when the material has an energy, else None (the ``"work"`` monitor)."""
+        if getattr(self.material, "energy", None) is None:
+            return None
+        return lambda s: self.stored_energy(s.eps)
 
     def _loop(self, s: State, schedule: Schedule, ledger: EnergyLedger, listeners: Observers) -> None:
         """The time-step loop: step, energies, history rows, checks, frames, progress."""

@@ -13,7 +13,16 @@ Every law, analytic or learned, is used through the same members (:class:`Materi
 - ``lipschitz_bound``: a certified upper bound ``L >= ||C_t(eps)||_2`` [stress unit per unit strain] for
   every strain within ``certified_strain``;
 - ``certified_strain``: the strain size up to which ``lipschitz_bound`` holds [-] (``None``: every strain);
-- ``certified_by``: a sentence saying how the bound is certified (reports print it).
+- ``certified_by``: a sentence saying how the bound is certified (reports print it);
+- ``energy``: ``None`` for a law without a potential (a plain MLP), or a callable
+  ``strain (n, n_voigt) -> (n,)``, the strain-energy density [stress unit x strain = energy / volume]
+  with ``stress = d energy / d strain``: the solver's true-energy monitor uses it (:mod:`fem.energy`);
+- ``symmetric``: whether the tangent is symmetric by construction (a potential law);
+- ``tangent_lower_bound``: a certified lower bound ``m`` of the tangent's eigenvalues [stress unit], or
+  ``None`` when there is none (the law may soften).
+
+The last three are read with ``getattr`` (defaults ``None``, ``False``, ``None``), so a law written before
+them still runs, with the weaker ``"work"`` energy check.
 
 The solver does not know which kind of law it has. A fitted ``snsurrogate`` model satisfies the
 protocol through the adapter in ``snsurrogate`` (``fem`` never imports ``snsurrogate``).
@@ -105,6 +114,7 @@ class LinearElastic:
 
     certified_strain = None
     certified_by = "closed form of the analytic law (||C||_2 of its constant stiffness)"
+    symmetric = True
 
     def __init__(self, E: float, nu: float = 0.0, density: float = 1.0, mode: str = "3d") -> None:
         self.E, self.nu, self.density = _positive("E", E), _poisson(nu), _positive("density", density)
@@ -112,6 +122,7 @@ class LinearElastic:
         self.n_voigt = MODES[self.mode]
         self.C = self._matrix()
         self.lipschitz_bound = float(torch.linalg.eigvalsh(self.C).abs().max())
+        self.tangent_lower_bound = float(torch.linalg.eigvalsh(self.C).min())
         self._cache: dict = {}
 
     def _matrix(self) -> torch.Tensor:
@@ -153,6 +164,10 @@ class LinearElastic:
     def stress(self, strain: torch.Tensor) -> torch.Tensor:
         """``sigma = eps C^T``, ``(n, n_voigt)`` [stress unit]."""
         return strain @ self._c(strain).T
+
+    def energy(self, strain: torch.Tensor) -> torch.Tensor:
+        """``psi = 1/2 eps . C eps``, ``(n,)`` [stress unit]."""
+        return 0.5 * (strain * self.stress(strain)).sum(dim=1)
 
     def tangent(self, strain: torch.Tensor) -> torch.Tensor:
         """The constant ``C``, broadcast to ``(n, n_voigt, n_voigt)``."""
@@ -198,6 +213,22 @@ class HardeningCubic:
             self.lipschitz_bound = self.E * (1 + 3 * (self.eps_max / self.eps_h) ** 2)
         else:
             self.lipschitz_bound = max(3 * self.K, 2 * mu * (1 + 3 * self.beta * self.eps_max**2))
+        # it only stiffens: the small-strain tangent's smallest eigenvalue (E; min(3K, mu) in Voigt form)
+        self.tangent_lower_bound = self.E if self.mode == "1d" else min(3 * self.K, mu)
+
+    symmetric = True
+
+    def energy(self, strain: torch.Tensor) -> torch.Tensor:
+        """Strain-energy density ``(n,)`` [stress unit]: 1-D ``E (eps^2/2 + eps^4/(4 eps_h^2))``; otherwise
+        ``K (tr eps)^2 / 2 + mu e:e + mu beta (e:e)^2 / 2``."""
+        if self.mode == "1d":
+            e2 = strain[:, 0] ** 2
+            return self.E * (0.5 * e2 + 0.25 * e2 * e2 * self.beta)
+        full = strain if self.mode == "3d" else _plane_to_3d(strain)
+        tr = full[:, :3].sum(dim=1)
+        dev = torch.cat((full[:, :3] - tr[:, None] / 3, 0.5 * full[:, 3:]), dim=1)
+        ee = (dev[:, :3] ** 2).sum(dim=1) + 2 * (dev[:, 3:] ** 2).sum(dim=1)
+        return 0.5 * self.K * tr * tr + self.mu * ee + 0.5 * self.mu * self.beta * ee * ee
 
     def stress(self, strain: torch.Tensor) -> torch.Tensor:
         if self.mode == "1d":

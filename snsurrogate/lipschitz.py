@@ -31,6 +31,7 @@ from fem.materials import autograd_tangent
 
 from .activations import ACTIVATION_LIPSCHITZ
 from .network import StressNetwork
+from .potential import PotentialNetwork, potential_bounds
 
 
 def spectral_norms(net: StressNetwork) -> list[float]:
@@ -47,9 +48,12 @@ def lipschitz_bound(net: StressNetwork) -> float:
     """Certified upper bound of the Lipschitz constant of strain -> stress [stress unit / strain unit].
 
     Product of the exact spectral norms of the weights, the layer gains, the activation constants and
-    the scalings ``s_sigma / s_eps``. Valid for any weights, normalized or not.
+    the scalings ``s_sigma / s_eps``. Valid for any weights, normalized or not. For a potential network,
+    ``(s_sigma / s_eps) ||g W||_2^2`` (:func:`snsurrogate.potential.potential_bounds`).
     """
     net = getattr(net, "network", net)  # accept a SurrogateModel too
+    if isinstance(net, PotentialNetwork):
+        return potential_bounds(net)[0]
     a = net.arch
     bound = a.stress_scale / a.strain_scale
     for g, s in zip(a.gains, spectral_norms(net)):

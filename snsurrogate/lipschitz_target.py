@@ -63,6 +63,27 @@ def steepest_slope(strain: np.ndarray, stress: np.ndarray) -> float:
 
 
 def _steepest_1d(eps: np.ndarray, sig: np.ndarray) -> float:
+    _, slope = smoothed_slopes(eps, sig)
+    return float(np.max(np.linalg.norm(slope, axis=1))) if len(slope) else 0.0
+
+
+def smoothed_slopes(eps: np.ndarray, sig: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The local least-squares slopes of the module docstring's 1-D rule, at every point.
+
+    Parameters
+    ----------
+    eps
+        ``(n,)`` strains [strain unit].
+    sig
+        ``(n, d_out)`` stresses [stress unit].
+
+    Returns
+    -------
+    (strain, slope)
+        The strains in increasing order ``(m,)`` and the slopes there ``(m, d_out)`` [stress unit / strain
+        unit] (points whose window has no strain spread are left out).
+    """
+    sig = sig.reshape(len(eps), -1)
     order = np.argsort(eps, kind="stable")
     x, y = eps[order], sig[order]
     n = len(x)
@@ -87,9 +108,7 @@ def _steepest_1d(eps: np.ndarray, sig: np.ndarray) -> float:
     var = sxx - sx * sx / m
     valid = var > 1e-300
     slope = (sxy - sx[:, None] * sy / m[:, None])[valid] / var[valid, None]
-    if not valid.any():
-        return 0.0
-    return float(np.max(np.linalg.norm(slope, axis=1)))
+    return x[valid], slope
 
 
 def _steepest_nd(eps: np.ndarray, sig: np.ndarray) -> float:

@@ -3,7 +3,8 @@
 ``fem`` never imports ``snsurrogate``; this adapter gives a :class:`~snsurrogate.model.SurrogateModel`
 the members of the ``fem`` material protocol (:class:`fem.materials.Material`): ``n_voigt``, ``stress``,
 ``tangent``, ``density``, ``lipschitz_bound`` (certified for every strain, so ``certified_strain`` is
-``None``) and ``certified_by``. The network is copied once to the solver's dtype and device; a float32
+``None``), ``certified_by``, ``symmetric``, ``tangent_lower_bound`` and ``energy`` (the strain-energy
+density of a potential law, ``None`` for an MLP). The network is copied once to the solver's dtype and device; a float32
 model evaluated in float64 is the same function (its weights are exactly representable), so its bound is unchanged.
 """
 
@@ -16,6 +17,7 @@ import torch
 
 from .lipschitz import jacobian, lipschitz_bound
 from .model import SurrogateModel
+from .potential import PotentialNetwork, potential_bounds
 
 
 class NeuralMaterial:
@@ -51,6 +53,19 @@ class NeuralMaterial:
         self.density = float(density)
         self.lipschitz_bound = lipschitz_bound(self.network)
         self.stress_unit = model.stress_unit
+        self.kind = model.kind
+        self.symmetric = model.symmetric
+        potential = isinstance(self.network, PotentialNetwork)
+        self.tangent_lower_bound = potential_bounds(self.network)[1] if potential else None
+        self.energy = self._energy if potential else None
+        if potential:
+            self.certified_by = ("exact spectral norm of the energy's weight (convex ridge potential: symmetric "
+                                 "tangent with certified lower and upper bounds)")
+
+    def _energy(self, strain: torch.Tensor) -> torch.Tensor:
+        """Strain-energy density ``(n,)`` [stress unit x strain = energy / volume] of a potential law."""
+        with torch.no_grad():
+            return self.network.energy(strain)
 
     def stress(self, strain: torch.Tensor) -> torch.Tensor:
         """Stress ``(n, n_voigt)`` [stress unit] at engineering Voigt strain ``(n, n_voigt)`` [-]."""
@@ -58,7 +73,11 @@ class NeuralMaterial:
             return self.network(strain)
 
     def tangent(self, strain: torch.Tensor) -> torch.Tensor:
-        """``d stress / d strain``, ``(n, n_voigt, n_voigt)``, by automatic differentiation."""
+        """``d stress / d strain``, ``(n, n_voigt, n_voigt)``: in closed form for a potential law, else by
+        automatic differentiation."""
+        if isinstance(self.network, PotentialNetwork):
+            with torch.no_grad():
+                return self.network.tangent(strain)
         return jacobian(self.network, strain)
 
 

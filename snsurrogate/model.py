@@ -16,6 +16,7 @@ from torch import nn
 
 from .lipschitz import jacobian, lipschitz_bound
 from .network import Architecture, StressNetwork
+from .potential import PotentialNetwork, potential_bounds
 
 
 class SurrogateModel(nn.Module):
@@ -30,14 +31,21 @@ class SurrogateModel(nn.Module):
 
     Attributes
     ----------
+    kind : str
+        ``"potential"`` (stress = gradient of a learned convex energy: symmetric tangent, certified
+        ``tangent_lower_bound I <= C_t <= lipschitz_bound I``) or ``"mlp"`` (a strain -> stress MLP: for
+        more than one component its tangent is not symmetric and ``lipschitz_bound`` bounds only its norm).
     lipschitz_bound : float
         Certified upper bound of ``||d stress / d strain||_2`` over all strains [stress unit / strain
         unit], from exact spectral norms of the weights (:func:`snsurrogate.lipschitz.lipschitz_bound`).
+    tangent_lower_bound : float or None
+        Potential laws: certified lower bound ``m >= 0`` of the tangent's eigenvalues at every strain
+        [stress unit / strain unit] (never softening); None for an MLP (no lower bound: it may soften).
     metadata : dict
         See above.
     """
 
-    def __init__(self, network: StressNetwork, metadata: dict[str, Any] | None = None) -> None:
+    def __init__(self, network: StressNetwork | PotentialNetwork, metadata: dict[str, Any] | None = None) -> None:
         super().__init__()
         if network.spectral:
             raise ValueError("a SurrogateModel holds a frozen network; call snsurrogate.network.freeze first")
@@ -47,11 +55,33 @@ class SurrogateModel(nn.Module):
         self.network.eval()
         self.metadata: dict[str, Any] = copy.deepcopy(metadata or {})
         self.lipschitz_bound: float = lipschitz_bound(network)
+        self.tangent_lower_bound: float | None = (
+            potential_bounds(network)[1] if isinstance(network, PotentialNetwork) else None)
 
     # -- the law -------------------------------------------------------------------------------
     @property
     def arch(self) -> Architecture:
         return self.network.arch
+
+    @property
+    def kind(self) -> str:
+        """``"potential"`` or ``"mlp"`` (see the class docstring)."""
+        return self.arch.kind
+
+    @property
+    def symmetric(self) -> bool:
+        """Whether the tangent is symmetric by construction (a potential law, or one component)."""
+        return self.kind == "potential" or self.d_in == 1
+
+    def energy(self, strain: torch.Tensor) -> torch.Tensor:
+        """Strain-energy density ``(n,)`` [stress unit x strain unit = energy / volume] of a potential law,
+        zero at zero strain, ``stress = d energy / d strain``. An MLP has none (``TypeError``)."""
+        if not isinstance(self.network, PotentialNetwork):
+            raise TypeError("this law is a plain MLP (kind 'mlp'): it has no energy; fit with law='potential'")
+        if strain.ndim != 2 or strain.shape[1] != self.d_in:
+            raise ValueError(f"strain must have shape (n, {self.d_in}), got {tuple(strain.shape)}")
+        with torch.no_grad():
+            return self.network.energy(strain.to(dtype=self.dtype, device=self.device))
 
     @property
     def d_in(self) -> int:
@@ -87,7 +117,11 @@ class SurrogateModel(nn.Module):
         """Tangent stiffness ``d stress / d strain`` at each point, ``(n, d_out, d_in)`` [stress unit / strain unit]."""
         if strain.ndim != 2 or strain.shape[1] != self.d_in:
             raise ValueError(f"strain must have shape (n, {self.d_in}), got {tuple(strain.shape)}")
-        return jacobian(self.network, strain.to(dtype=self.dtype, device=self.device))
+        strain = strain.to(dtype=self.dtype, device=self.device)
+        if isinstance(self.network, PotentialNetwork):
+            with torch.no_grad():
+                return self.network.tangent(strain)
+        return jacobian(self.network, strain)
 
     # -- information ---------------------------------------------------------------------------
     @property
@@ -119,5 +153,6 @@ class SurrogateModel(nn.Module):
         save(self, path)
 
     def extra_repr(self) -> str:
-        kind = "spectrally normalized" if self.constrained else "unconstrained"
-        return f"{kind}, lipschitz_bound={self.lipschitz_bound:.6g} {self.stress_unit}"
+        how = "spectrally normalized" if self.constrained else "unconstrained"
+        lower = "" if self.tangent_lower_bound is None else f", tangent_lower_bound={self.tangent_lower_bound:.6g}"
+        return f"{self.kind}, {how}, lipschitz_bound={self.lipschitz_bound:.6g}{lower} {self.stress_unit}"

@@ -5,16 +5,22 @@ rebuilds tensors and plain containers and refuses any other object)::
 
     {
       "format": "snsurrogate.model",
-      "format_version": 1,
+      "format_version": 1 or 2,       # 1: an "mlp" law, 2: a "potential" law
       "metadata": "<JSON text>",      # architecture, units, columns, data SHA-256, bound, package version, ...
       "tensors": {"linears.0.weight": Tensor, ...},
       "checksum": "<hex SHA-256 of the metadata text and every tensor's name, dtype, shape and bytes>",
     }
 
 Loading re-checks everything: the structure, the architecture, tensor names, shapes and dtypes,
-finiteness, the checksum (a corrupt or edited file is rejected), and the certificate: the bound
-recomputed from the stored weights must equal the stored ``lipschitz_bound`` (relative 1e-9), and a
-spectrally normalized model must not exceed its Lipschitz target.
+finiteness, the checksum, and the certificate: the bound recomputed from the stored weights must equal
+the stored ``lipschitz_bound`` (relative 1e-9), and a spectrally normalized model must not exceed its
+Lipschitz target.
+
+What this does and does not promise: the checksum catches corruption and naive edits (changing a
+weight, the bound or the target alone). It is not a signature: someone who edits the weights, the
+bound, the target and the checksum together produces a file that loads. The certificate is safe even
+then, because the bound a loaded law uses is always recomputed from the weights it holds; what such
+an edit can change is the law itself and its recorded provenance, which only a signature would protect.
 """
 
 from __future__ import annotations
@@ -36,10 +42,12 @@ from fem.atomic import write_bytes
 
 from .errors import ModelFileError
 from .model import SurrogateModel
-from .network import Architecture, StressNetwork
+from .network import Architecture, build_network
 
 FORMAT = "snsurrogate.model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Versions this package reads: 1 (``"mlp"`` laws, written by every version) and 2 (``"potential"`` laws).
+READABLE_VERSIONS = (1, 2)
 _DTYPES = {"torch.float32": torch.float32, "torch.float64": torch.float64}
 
 
@@ -63,7 +71,7 @@ def to_bytes(model: SurrogateModel) -> bytes:
     text = json.dumps(metadata, sort_keys=True, allow_nan=False)
     payload = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": FORMAT_VERSION if model.kind == "potential" else 1,  # older readers keep reading MLPs
         "metadata": text,
         "tensors": tensors,
         "checksum": _checksum(text, tensors),
@@ -124,9 +132,10 @@ def _from_payload(payload, where: str) -> SurrogateModel:
 
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise bad("not a snsurrogate model file (no 'format': 'snsurrogate.model' entry)")
-    if payload.get("format_version") != FORMAT_VERSION:
+    if payload.get("format_version") not in READABLE_VERSIONS:
         version = payload.get("format_version")
-        raise bad(f"model format version {version!r} is not supported (this version reads {FORMAT_VERSION})")
+        raise bad(f"model format version {version!r} is not supported (this version reads "
+                  f"{', '.join(map(str, READABLE_VERSIONS))})")
     text, tensors, checksum = payload.get("metadata"), payload.get("tensors"), payload.get("checksum")
     if not isinstance(text, str) or not isinstance(tensors, dict) or not isinstance(checksum, str):
         raise bad("damaged model file: missing metadata, tensors or checksum")
@@ -141,7 +150,9 @@ def _from_payload(payload, where: str) -> SurrogateModel:
         stored_bound = float(metadata["lipschitz_bound"])
     except (ValueError, KeyError, TypeError) as exc:
         raise bad(f"damaged model metadata: {exc}") from None
-    net = StressNetwork(arch, spectral=False).to(dtype)
+    if arch.kind != "mlp" and payload.get("format_version") == 1:
+        raise bad("damaged model metadata: a format-1 file holds only 'mlp' laws")
+    net = build_network(arch, spectral=False).to(dtype)
     expected = {k: v.shape for k, v in net.state_dict().items()}
     got = {k: v.shape for k, v in tensors.items()}
     if expected != got:

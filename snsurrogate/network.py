@@ -38,6 +38,11 @@ from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm
 
 from .activations import ACTIVATIONS, make_activation
+from .potential import CURVATURES, PotentialNetwork, freeze_potential
+from .projection import unit_spectral_norm
+
+#: Network kinds: a plain strain -> stress MLP, or the gradient of a learned convex energy.
+KINDS = ("mlp", "potential")
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,9 @@ class Architecture:
     zero_origin
         Whether zero strain gives exactly zero stress (stress-free reference state).
     kind
-        ``"mlp"``: stress is the network output. Reserved for a later ``"potential"`` variant.
+        ``"mlp"``: stress is the network output (this class); ``"potential"``: stress is the gradient of a
+        convex ridge energy (:class:`snsurrogate.potential.PotentialNetwork`; ``hidden = (K,)`` ridges,
+        ``activation`` a curvature profile, one gain).
     """
 
     d_in: int
@@ -79,20 +86,27 @@ class Architecture:
             raise ValueError(f"d_in and d_out must be positive, got {self.d_in}, {self.d_out}")
         if not self.hidden or any(int(w) < 1 for w in self.hidden):
             raise ValueError(f"hidden must list at least one positive width, got {self.hidden!r}")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {self.activation!r}; expected one of {', '.join(ACTIVATIONS)}")
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown network kind {self.kind!r}; this version knows {', '.join(KINDS)}")
+        potential = self.kind == "potential"
+        allowed = CURVATURES if potential else ACTIVATIONS
+        if self.activation not in allowed:
+            raise ValueError(f"unknown activation {self.activation!r} for a {self.kind} network; expected one of "
+                             f"{', '.join(allowed)}")
+        if potential and (len(self.hidden) != 1 or self.d_in != self.d_out):
+            raise ValueError(f"a potential network has one ridge layer (hidden = (K,)) and as many stress as strain "
+                             f"components, got hidden={self.hidden!r}, {self.d_in} -> {self.d_out}")
         if self.activation == "groupsort" and any(int(w) % 2 for w in self.hidden):
             raise ValueError(f"groupsort needs even hidden widths, got {self.hidden!r}")
-        gains = self.gains or (1.0,) * (len(self.hidden) + 1)
-        if len(gains) != len(self.hidden) + 1:
-            raise ValueError(f"need {len(self.hidden) + 1} gains, got {len(gains)}")
+        n_gains = 1 if potential else len(self.hidden) + 1
+        gains = self.gains or (1.0,) * n_gains
+        if len(gains) != n_gains:
+            raise ValueError(f"need {n_gains} gains, got {len(gains)}")
         for name, value in (("strain_scale", self.strain_scale), ("stress_scale", self.stress_scale)):
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be positive and finite, got {value!r}")
         if not all(math.isfinite(g) and g > 0 for g in gains):
             raise ValueError(f"gains must be positive and finite, got {gains!r}")
-        if self.kind != "mlp":
-            raise ValueError(f"unknown network kind {self.kind!r}; this version knows 'mlp'")
         object.__setattr__(self, "hidden", tuple(int(w) for w in self.hidden))
         object.__setattr__(self, "gains", tuple(float(g) for g in gains))
 
@@ -184,14 +198,19 @@ class StressNetwork(nn.Module):
 
 
 @torch.no_grad()
-def freeze(net: StressNetwork, project: bool = True) -> StressNetwork:
+def freeze(net, project: bool = True):
     """Return the inference network: plain (unparametrized) weights, evaluation mode.
+
+    A :class:`~snsurrogate.potential.PotentialNetwork` is frozen by
+    :func:`~snsurrogate.potential.freeze_potential` (the same rule for its one weight).
 
     For a spectrally normalized network, the weights are those of the parametrization in eval mode
     (``W / sigma_est`` with the last power-iteration vectors). With ``project=True`` each one is then
     divided by ``max(1, ||W||_2)`` (exact, float64 SVD), with a few ulps of margin, so that its exact
     spectral norm is at most 1 and the certified bound does not exceed the target.
     """
+    if isinstance(net, PotentialNetwork):
+        return freeze_potential(net, project)
     spectral = net.spectral
     net_was_training = net.training
     net.eval()
@@ -200,14 +219,15 @@ def freeze(net: StressNetwork, project: bool = True) -> StressNetwork:
     net.train(net_was_training)
     out = StressNetwork(net.arch, spectral=False).to(weights[0].device, weights[0].dtype)
     for lin, w, b in zip(out.linears, weights, biases):
-        if spectral and project:
-            sigma = torch.linalg.matrix_norm(w.double(), ord=2).item()
-            eps = torch.finfo(w.dtype).eps
-            if sigma > 1.0:
-                w = (w.double() / (sigma * (1.0 + 8 * eps))).to(w.dtype)
-        lin.weight.copy_(w)
+        lin.weight.copy_(unit_spectral_norm(w) if spectral and project else w)
         lin.bias.copy_(b)
     out.eval()
     for p in out.parameters():
         p.requires_grad_(False)
     return out
+
+
+def build_network(arch: Architecture, spectral: bool = False) -> StressNetwork | PotentialNetwork:
+    """The network of ``arch.kind``: a :class:`StressNetwork` (``"mlp"``) or a
+    :class:`~snsurrogate.potential.PotentialNetwork` (``"potential"``)."""
+    return (PotentialNetwork if arch.kind == "potential" else StressNetwork)(arch, spectral=spectral)

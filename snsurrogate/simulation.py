@@ -198,7 +198,9 @@ def _run(setup: Setup, step: fem.TimeStep, plan: RunPlan, staging: Path, label: 
                                       n_frames=out_spec.n_frames,
                                       progress=out_spec.progress if progress is None else progress,
                                       probes=setup.probe_nodes or None, max_steps=None,  # plan_run decided
-                                      progress_every=fem.explicit.progress_every(plan.seconds_per_step))
+                                      progress_every=fem.explicit.progress_every(plan.seconds_per_step),
+                                      energy_warn=case.time.energy_warn,
+                                      energy_stop=case.time.energy_stop or None)
         except InstabilityError as exc:
             instability = exc
         wall = _time.perf_counter() - t0
@@ -229,9 +231,14 @@ def _summary(case: Case, setup: Setup, step: fem.TimeStep, result, instability, 
         errors = energy_balance_error(instability.history)  # null when the energies became non-finite
         err = float(errors.max()) if errors.size and np.isfinite(errors).all() else None
         steps, t_end = instability.step, instability.time
+    source = result if result is not None else instability
+    monitor = getattr(source, "energy_monitor", "work")
     summary: dict[str, Any] = {
         "case": case.name,
         "stable": instability is None,
+        "energy_drift": _finite(getattr(source, "energy_drift", None)),
+        "energy_monitor": monitor,
+        "energy_monitor_note": fem.explicit.MONITOR_NOTES[monitor],
         "steps": steps,
         "dt": dt,
         "dt_method": step.method,

@@ -35,8 +35,10 @@ from .errors import TrainingError
 from .lipschitz import lipschitz_bound, lipschitz_empirical
 from .lipschitz_target import DEFAULT_MARGIN, auto_lipschitz
 from .model import SurrogateModel
-from .network import Architecture, StressNetwork, freeze, input_gains
+from .network import Architecture, build_network, freeze, input_gains
 from .optimization import Split, TrainingLog, train
+from .potential import CURVATURES, DEFAULT_RIDGES, PotentialNetwork, potential_bounds
+from .softening import data_softening, law_softening
 from .version import __version__
 
 __all__ = ["DEFAULT_HIDDEN", "MAX_TRAIN_POINTS", "OPTIMIZERS", "READ_OPTIONS", "FitOptions", "TrainingLog", "fit",
@@ -51,6 +53,8 @@ MAX_TRAIN_POINTS = 4096
 MAX_EMPIRICAL_POINTS = 20_000
 #: Accepted values of :attr:`FitOptions.optimizer`.
 OPTIMIZERS = ("adam+lbfgs", "adam", "lbfgs")
+#: Accepted values of :attr:`FitOptions.law`.
+LAWS = ("auto", "potential", "mlp")
 
 
 @dataclass(frozen=True)
@@ -130,8 +134,17 @@ class FitOptions:
     device: str = "auto"
     progress: bool = False
     max_points: int | None = 4096
+    law: str = "auto"
+    ridges: int = DEFAULT_RIDGES
+    curvature: str = "smoothstep"
 
     def __post_init__(self) -> None:
+        if self.law not in LAWS:
+            raise TrainingError(f"unknown law {self.law!r}; expected {', '.join(LAWS)}")
+        if self.curvature not in CURVATURES:
+            raise TrainingError(f"unknown curvature {self.curvature!r}; expected {', '.join(CURVATURES)}")
+        if isinstance(self.ridges, bool) or not isinstance(self.ridges, int | np.integer) or self.ridges < 1:
+            raise TrainingError(f"ridges must be a positive integer, got {self.ridges!r}")
         if self.max_points is not None and (isinstance(self.max_points, bool) or not isinstance(
                 self.max_points, int | np.integer) or self.max_points < 4):
             raise TrainingError(f"max_points must be an integer of at least 4 or None, got {self.max_points!r}")
@@ -235,7 +248,7 @@ def fit(data: str | os.PathLike[str] | Dataset | tuple[Any, Any], options: FitOp
     t_target = time.perf_counter()
 
     torch.manual_seed(opts.seed)
-    net = StressNetwork(law.arch, spectral=not opts.unconstrained).to(dev, dtype)
+    net = build_network(law.arch, spectral=not opts.unconstrained).to(dev, dtype)
     sample = training_sample(n, opts.max_points)
     m = sample.size
     perm = sample[np.random.default_rng(opts.seed).permutation(m)]
@@ -243,6 +256,8 @@ def fit(data: str | os.PathLike[str] | Dataset | tuple[Any, Any], options: FitOp
     val_idx, tr_idx = perm[:n_val], perm[n_val:]
     eps_t = torch.as_tensor(eps_np, dtype=dtype, device=dev)
     sig_t = torch.as_tensor(sig_np / law.arch.stress_scale, dtype=dtype, device=dev)
+    if isinstance(net, PotentialNetwork):
+        net.initialize(eps_t[tr_idx], sig_t[tr_idx] * law.arch.stress_scale, seed=opts.seed)
     log = train(net, Split(eps_t[tr_idx], sig_t[tr_idx], eps_t[val_idx], sig_t[val_idx]), opts)
     t_train = time.perf_counter()
 
@@ -268,6 +283,18 @@ def fit(data: str | os.PathLike[str] | Dataset | tuple[Any, Any], options: FitOp
     }
     summary["seconds"] = time.perf_counter() - t0
     return SurrogateModel(frozen, metadata)
+
+
+def resolve_law(law: str, d_in: int, d_out: int) -> str:
+    """The network kind of ``law`` for data with ``d_in`` strain and ``d_out`` stress components:
+    ``"auto"`` is ``"potential"`` for 2-D and 3-D (``d_in == d_out > 1``), else ``"mlp"``; a potential
+    needs ``d_in == d_out``."""
+    if law == "auto":
+        return "potential" if d_in == d_out > 1 else "mlp"
+    if law == "potential" and d_in != d_out:
+        raise TrainingError(f"a potential law needs as many stress as strain components, the data have "
+                            f"{d_in} strain and {d_out} stress columns; use law='mlp'")
+    return law
 
 
 def training_sample(n: int, max_points: int | None) -> np.ndarray:
@@ -360,21 +387,32 @@ def _law(eps: np.ndarray, sig: np.ndarray, opts: FitOptions) -> _Law:
         rule = f"auto: {opts.margin:g} x steepest smoothed data slope ({steepest:.6g})"
     else:
         target, rule = float(opts.lipschitz), "user value"
-    n_layers = len(opts.hidden) + 1
-    # The whole gain kappa = L s_eps / s_sig sits on the first layer: the hidden layers then see
-    # features sharp enough for the steep parts of a curve (measured: far better fits than an even
-    # split over the layers, and tighter bounds). Unconstrained weights are free: unit gains.
+    kind = resolve_law(opts.law, eps.shape[1], sig.shape[1])
     kappa = target * s_eps / s_sig
-    gains = (1.0,) * n_layers if opts.unconstrained else input_gains(n_layers, kappa)
+    if kind == "potential":
+        # one matrix V = g W_hat with ||W_hat||_2 = 1 and Hessian <= V^T V: the bound is g^2 (scaled)
+        hidden, activation, gains = (opts.ridges,), opts.curvature, (1.0 if opts.unconstrained else math.sqrt(kappa),)
+    else:
+        # The whole gain kappa = L s_eps / s_sig sits on the first layer: the hidden layers then see
+        # features sharp enough for the steep parts of a curve (measured: far better fits than an even
+        # split over the layers, and tighter bounds). Unconstrained weights are free: unit gains.
+        n_layers = len(opts.hidden) + 1
+        hidden, activation = opts.hidden, opts.activation
+        gains = (1.0,) * n_layers if opts.unconstrained else input_gains(n_layers, kappa)
     try:
-        arch = Architecture(eps.shape[1], sig.shape[1], opts.hidden, opts.activation, s_eps, s_sig, gains,
-                            opts.zero_origin)
+        arch = Architecture(eps.shape[1], sig.shape[1], hidden, activation, s_eps, s_sig, gains,
+                            opts.zero_origin, kind)
     except ValueError as exc:
         raise TrainingError(str(exc)) from None
     return _Law(arch, target, steepest, rule)
 
 
-def _summary(frozen: StressNetwork, ds: Dataset, opts: FitOptions, law: _Law, log: TrainingLog,
+def eval_net_model(net) -> SurrogateModel:
+    """A bare :class:`SurrogateModel` around ``net`` (for its ``tangent``), without metadata."""
+    return SurrogateModel(net, {})
+
+
+def _summary(frozen, ds: Dataset, opts: FitOptions, law: _Law, log: TrainingLog,
              val_idx: np.ndarray, dev: torch.device, dtype: torch.dtype) -> dict[str, Any]:
     """Bound, tangent found, errors (in double precision on all points) and the training record."""
     eps, sig = np.asarray(ds.strain, np.float64), np.asarray(ds.stress, np.float64)
@@ -388,7 +426,16 @@ def _summary(frozen: StressNetwork, ds: Dataset, opts: FitOptions, law: _Law, lo
     extra = eps[training_sample(n, MAX_EMPIRICAL_POINTS)]  # the data rows, evenly sub-sampled beyond 20,000
     emp, at = lipschitz_empirical(eval_net, eps.min(axis=0), eps.max(axis=0), extra_points=torch.as_tensor(extra),
                                   seed=opts.seed)
+    kind = frozen.arch.kind
+    lower = potential_bounds(frozen)[1] if kind == "potential" else None
+    model_soft = None if kind == "potential" else law_softening(eval_net_model(eval_net), eps.min(axis=0),
+                                                                 eps.max(axis=0), seed=opts.seed).to_dict()
     return {
+        "kind": kind,
+        "tangent_lower_bound": lower,
+        "symmetric": kind == "potential" or eps.shape[1] == 1,
+        "data_softening": data_softening(eps, sig).to_dict(),
+        "law_softening": model_soft,
         "lipschitz_bound": bound,
         "lipschitz_empirical": emp,
         "lipschitz_empirical_at": [float(v) for v in at],

@@ -295,7 +295,8 @@ def test_unknown_section_gets_a_did_you_mean():
 
 def test_an_unknown_key_without_a_close_one_lists_the_keys():
     assert message(case_with(BAR, time={"end": 1.0, "qqq": 1})) == \
-        "[time] qqq: unknown key (the keys are end, dt, safety, allow_unsafe_dt, allow_long_run)"
+        ("[time] qqq: unknown key (the keys are end, dt, safety, allow_unsafe_dt, allow_long_run, energy_warn, "
+         "energy_stop)")
 
 
 # ---------------------------------------------------------------------------------------------- reference

@@ -138,7 +138,7 @@ class NaNAfter(StressNetwork):
 
 @pytest.mark.parametrize("optimizer", ["adam", "adam+lbfgs"])
 def test_nan_during_training_keeps_the_best_model_with_a_warning(monkeypatch, optimizer):
-    monkeypatch.setattr("snsurrogate.training.StressNetwork", NaNAfter)
+    monkeypatch.setattr("snsurrogate.training.build_network", lambda arch, spectral=False: NaNAfter(arch, spectral))
     NaNAfter.calls = 0
     eps = np.linspace(-0.02, 0.02, 40)
     with pytest.warns(RuntimeWarning, match=r"diverged at epoch 151 \(non-finite loss\)"):

@@ -145,7 +145,8 @@ Reference (generated from the models)
             amplitude = [[t, factor], ...] [time, -], default 1: piecewise-linear factor of time,
                 constant outside the table
     [initial]: initial velocity
-        velocity = list of numbers [length/time] (required): one value per mesh dimension
+        velocity = list of numbers [length/time], default none: one value per mesh dimension
+        random_velocity = value: random field added: { amplitude = A, seed = S }
         nodes = node selection [length], default all nodes: the nodes that get it
     [time] (required): time integration (central differences)
         end = positive number [time] (required): end time
@@ -156,6 +157,10 @@ Reference (generated from the models)
             recorded)
         allow_long_run = bool, default false: run more than 1e8 steps or an estimated 24 h (refused
             otherwise; also simulate --allow-long-run)
+        energy_warn = number in (0, 1], default 0.01: warn when the true energy (kinetic + strain energy
+            - work) drifts by more than this fraction
+        energy_stop = number in (0, 1] or false, default 0.1: stop when the true energy drifts by more
+            than this; false: never
     [damping]: mass-proportional damping
         alpha = number >= 0 [1/time], default 0.0: damping coefficient
     [output]: ParaView frames, probes, progress bar

@@ -221,7 +221,23 @@ def build_conditions(case: Case, mesh: fem.Mesh) -> tuple[list, fem.InitialVeloc
         return out, None
     nodes = select(case, mesh, initial.nodes, "[initial] nodes") if initial.nodes is not None \
         else np.arange(mesh.n_nodes)
-    return out, fem.InitialVelocity(nodes=nodes, value=initial.velocity)
+    return out, initial_velocity(initial, mesh, nodes)
+
+
+def initial_velocity(initial, mesh: fem.Mesh, nodes: np.ndarray) -> fem.InitialVelocity:
+    """``[initial]`` as a field ``(n_nodes, dim)`` [length/time]: ``velocity`` at ``nodes`` plus, with
+    ``random_velocity = { amplitude = A, seed = S }``, independent normal components of standard deviation
+    ``A`` there (``numpy.random.default_rng(S)``, drawn for every node so a selection does not change
+    the values of the nodes it keeps); the boundary conditions override it on constrained dofs."""
+    rand = initial.random_velocity
+    if rand is None:
+        return fem.InitialVelocity(nodes=nodes, value=initial.velocity)
+    field = np.zeros((mesh.n_nodes, mesh.dim))
+    if initial.velocity is not None:
+        field[nodes] = np.asarray(initial.velocity, dtype=float)
+    draw = np.random.default_rng(rand.seed).normal(0.0, 1.0, (mesh.n_nodes, mesh.dim)) * rand.amplitude
+    field[nodes] += draw[nodes]
+    return fem.InitialVelocity(field=field)
 
 
 def build(case: Case, *, dtype=None, device: str = "cpu") -> Setup:

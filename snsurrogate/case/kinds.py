@@ -155,6 +155,7 @@ Fraction = Annotated[float, Strict(), _finite(gt=0, le=1), Kind("number in (0, 1
 Poisson = Annotated[float, Strict(), _finite(gt=-1, lt=0.5), Kind("number in (-1, 0.5)", "a number in (-1, 0.5)")]
 PositiveInt = Annotated[int, Strict(), Field(ge=1), Kind("positive integer", "a positive integer")]
 Integer = Annotated[int, Strict(), Kind("integer", "an integer")]
+Seed = Annotated[int, Strict(), Field(ge=0), Kind("integer >= 0", "an integer >= 0")]
 MAX_NAME = 200
 """The longest name a case holds (units, boundary names, node groups) [characters]."""
 MAX_PATH = 4096
@@ -220,6 +221,9 @@ Values = Annotated[tuple[Number, ...], AfterValidator(_one_to_three),
                    Kind("list of numbers", "a list of 1 to 3 numbers")]
 """One number per component or mesh dimension (1 to 3)."""
 
+
+EnergyStop = Annotated[Literal[False] | Fraction, Kind("number in (0, 1] or false", "a number in (0, 1] or false")]
+"""A fraction, or ``false`` for "never"."""
 
 Dt = Annotated[Literal["auto"] | PositiveNumber, Kind("positive number or 'auto'", "a positive number or 'auto'")]
 

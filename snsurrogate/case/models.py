@@ -44,6 +44,7 @@ from .kinds import (
     Components,
     Coordinate,
     Dt,
+    EnergyStop,
     Flag,
     Fraction,
     Integer,
@@ -52,6 +53,7 @@ from .kinds import (
     Poisson,
     PositiveInt,
     PositiveNumber,
+    Seed,
     Text,
     Values,
     invalid,
@@ -312,10 +314,18 @@ def _array_of_tables(value: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------- other sections
-class Initial(Table):
-    """Initial velocity."""
+class RandomVelocity(Table):
+    """A random initial velocity field (a smooth start excites the highest mode only by round-off)."""
 
-    velocity: Values = key("one value per mesh dimension", unit="length/time")
+    amplitude: NonNegative = key("standard deviation of every velocity component at every node", unit="length/time")
+    seed: Seed = key("seed of the random generator (numpy default_rng): the same seed, the same field", default=0)
+
+
+class Initial(Table):
+    """Initial velocity: a uniform value, a random field, or their sum."""
+
+    velocity: Values | None = key("one value per mesh dimension", unit="length/time", default=None, default_doc="none")
+    random_velocity: RandomVelocity | None = key("random field added: { amplitude = A, seed = S }", default=None)
     nodes: NodeSelection | None = key("the nodes that get it", unit="length", kind="node selection", default=None,
                                       default_doc="all nodes")
 
@@ -330,6 +340,9 @@ class Time(Table):
     allow_unsafe_dt: Flag = key("run a user dt above the certified step (warned and recorded)", default=False)
     allow_long_run: Flag = key("run more than 1e8 steps or an estimated 24 h (refused otherwise; also "
                                "simulate --allow-long-run)", default=False)
+    energy_warn: Fraction = key("warn when the true energy (kinetic + strain energy - work) drifts by more than "
+                                "this fraction", default=0.01)
+    energy_stop: EnergyStop = key("stop when the true energy drifts by more than this; false: never", default=0.1)
 
 
 class Damping(Table):
@@ -451,14 +464,16 @@ class Case(Table):
                                                           f"use {', '.join(axes)}")
             if isinstance(bc, Load) and (message := value_count_error(bc.value, bc.axes(dim))):
                 yield ("boundary", i, bc.tag(), "value"), message
-        if self.initial is not None:
+        if self.initial is not None and self.initial.velocity is None and self.initial.random_velocity is None:
+            yield ("initial", "velocity"), "missing: give velocity, random_velocity or both"
+        if self.initial is not None and self.initial.velocity is not None:
             v = self.initial.velocity
             if len(v) != dim:
                 noun = "component" if dim == 1 else "components"
                 yield ("initial", "velocity"), (f"expected {dim} {noun} ({', '.join(axes)}) for a {dim}-D mesh, "
                                                 f"got {list(v)!r}")
-            if self.initial.nodes is not None:
-                yield from _coordinates(self.initial.nodes, dim, ("initial", "nodes"))
+        if self.initial is not None and self.initial.nodes is not None:
+            yield from _coordinates(self.initial.nodes, dim, ("initial", "nodes"))
         for i, sel in enumerate(self.output.probes):
             yield from _coordinates(sel, dim, ("output", "probes", i))
 

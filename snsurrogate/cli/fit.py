@@ -71,6 +71,12 @@ def add_args(p: argparse.ArgumentParser) -> None:
                      help=f"margin of --lipschitz auto (default {DEFAULT_MARGIN})")
     law.add_argument("--unconstrained", action="store_true",
                      help="no spectral normalization (for comparison); the bound is still certified, but loose")
+    law.add_argument("--law", choices=("auto", "potential", "mlp"), default="auto",
+                     help="potential: stress = gradient of a learned convex energy (symmetric tangent, certified "
+                          "m I <= C_t <= L I, never softening); mlp: a strain -> stress MLP (for 2-D/3-D data its "
+                          "tangent is not symmetric and its step bound does not imply stability); auto (default): "
+                          "potential for 2-D/3-D data, mlp in 1-D")
+    law.add_argument("--ridges", type=int, default=64, help="number of ridges of a potential law (default 64)")
     law.add_argument("--hidden", action=Widths, default=None, help=f"{HIDDEN_HELP} (default 32,32,32)")
     law.add_argument("--activation", choices=("groupsort", "tanh", "softplus"), default="groupsort",
                      help="groupsort (default: gradient-norm preserving, tightest bound), tanh or softplus")
@@ -114,7 +120,8 @@ def fit_options(args: argparse.Namespace) -> FitOptions:
                       hidden=args.hidden or DEFAULT_HIDDEN, activation=args.activation, zero_origin=args.zero_origin,
                       optimizer=args.optimizer, epochs=args.epochs, polish_epochs=polish_epochs, lr=args.lr,
                       batch_size=args.batch_size, val_fraction=args.val_fraction, patience=args.patience,
-                      seed=args.seed, float64=args.float64, device=args.device, progress=not args.quiet)
+                      seed=args.seed, float64=args.float64, device=args.device, progress=not args.quiet,
+                      law=args.law, ridges=args.ridges)
 
 
 def read_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -145,17 +152,47 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def law_lines(model) -> list[str]:
+    """The kind, lower bound, symmetry and softening lines of ``fit`` and ``info``."""
+    u, s = model.stress_unit, model.summary
+    if model.kind == "potential":
+        lines = [f"  kind                      potential: stress = d energy / d strain, symmetric tangent, "
+                 f"certified {model.tangent_lower_bound:.6g} <= eigenvalues <= {model.lipschitz_bound:.6g} {u} "
+                 "at every strain (never softening)"]
+    elif model.d_in > 1:
+        lines = ["  kind                      mlp: the tangent is NOT symmetric, so the certified step bound does "
+                 "not imply stability (complex modes grow at any dt); refit with --law potential"]
+    else:
+        lines = ["  kind                      mlp (1-D: symmetric); no certified lower bound: it may soften"]
+    soft = s.get("data_softening") or {}
+    if soft.get("softens"):
+        lines.append(f"  data                      {_soft_text(soft, u)}")
+    law = s.get("law_softening") or {}
+    if law.get("softens"):
+        lines.append(f"  warning: the fitted law   {_soft_text(law, u)} (searched the data range and 3x beyond); "
+                     "a negative tangent grows at any time step")
+    return lines
+
+
+def _soft_text(d: dict, unit: str) -> str:
+    from ..softening import Softening
+
+    return Softening(d["fraction"], d["min_tangent"], tuple(d["at"]), tuple(map(tuple, d["ranges"]))).describe(unit)
+
+
 def describe_fit(model) -> str:
     """A few lines on a fitted model: data, fit error, certified bound and tightness."""
     s = model.summary
     u = model.stress_unit
-    kind = "spectrally normalized" if model.constrained else "unconstrained"
+    how = "spectrally normalized" if model.constrained else "unconstrained"
     hidden = "x".join(str(w) for w in s["hidden"])
+    net = (f"potential, {hidden} ridges" if model.kind == "potential" else f"mlp, {s['activation']} {hidden}")
     lines = [
         f"fitted {s['n_points']} points of {s['data_file']} in {s['seconds']:.1f} s "
-        f"({kind}, {s['activation']} {hidden}, {s['epochs_run']} epochs on {s['device']}; {s['stop_reason']})",
+        f"({how} {net}, {s['epochs_run']} epochs on {s['device']}; {s['stop_reason']})",
         f"  fit error                 RMSE {s['rmse']:.4g} {u}, R² {s['r2']:.5f} (all {s['n_points']} points)",
         f"  certified bound L         {s['lipschitz_bound']:.6g} {u} per unit strain (exact spectral norms)",
+        *law_lines(model),
     ]
     sample = s.get("training_sample")
     if sample and not str(sample).startswith("all"):

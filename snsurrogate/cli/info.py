@@ -41,11 +41,12 @@ def run(args: argparse.Namespace) -> int:
     u = model.stress_unit
     cols = md.get("columns", {})
     data = md.get("data", {})
-    kind = "spectrally normalized" if model.constrained else "unconstrained"
+    how = "spectrally normalized" if model.constrained else "unconstrained"
+    net = (f"potential {a.d_in} -> {a.hidden[0]} ridges ({a.activation}) -> energy" if model.kind == "potential"
+           else f"MLP {a.d_in} -> {'x'.join(map(str, a.hidden))} -> {a.d_out}, {a.activation}")
     rows = [
         ("file", args.model),
-        ("model", f"{kind} MLP {a.d_in} -> {'x'.join(map(str, a.hidden))} -> {a.d_out}, {a.activation}, "
-                  f"{model.dtype}".replace("torch.", "")),
+        ("model", f"{how} {net}, {model.dtype}".replace("torch.", "")),
         ("strain columns", f"{', '.join(cols.get('strain', []))} (input: {cols.get('strain_input', 'strain')}, "
                            "engineering strain [-])"),
         ("stress columns", f"{', '.join(cols.get('stress', []))} [{u}]"),
@@ -53,7 +54,10 @@ def run(args: argparse.Namespace) -> int:
                      f"first-layer gain {a.gains[0]:.6g}"),
         ("zero strain -> zero stress", "yes" if a.zero_origin else "no"),
         ("certified bound", f"{model.lipschitz_bound:.6g} {u} per unit strain (re-checked on loading)"),
+        ("tangent lower bound", "none (an MLP may soften)" if model.tangent_lower_bound is None else
+         f"{model.tangent_lower_bound:.6g} {u} per unit strain (certified; never softening)"),
     ]
+    rows += [(line[:28].strip(), line[28:].strip()) for line in law_lines(model)]
     if md.get("lipschitz_target") is not None:
         rule = s.get("lipschitz_rule", "")
         rows.append(("Lipschitz target", f"{md['lipschitz_target']:.6g} {u} per unit strain ({rule})"))
@@ -74,6 +78,12 @@ def run(args: argparse.Namespace) -> int:
     for k, v in rows:
         print(f"{k:<{width}}  {v}")
     return status
+
+
+def law_lines(model) -> list[str]:
+    from .fit import law_lines as lines
+
+    return lines(model)
 
 
 def _ranges(lo, hi, names) -> str:
