@@ -249,9 +249,18 @@ def tangent_at(geom: Geometry, material, u: torch.Tensor | None = None) -> torch
     return C.reshape(*eps.shape, geom.n_voigt).detach()
 
 
-def check_tangent(C: torch.Tensor, lipschitz: float, rtol: float = 1e-9) -> TangentCheck:
+def check_tangent(C: torch.Tensor, lipschitz: float, rtol: float | None = None) -> TangentCheck:
     """Check ``||C_t||_2 <= L`` at every point (raise :class:`CertificateError` if not); report symmetry
-    and softening."""
+    and softening.
+
+    ``rtol`` (default from the dtype of ``C``, before the float64 upcast): ``max(1e-9, 256 eps)``. A
+    float32 tangent from a network's forward and backward passes carries rounding of order a few hundred
+    ``eps`` (``~1e-5``), so a law tight at its bound reads slightly above ``L``; ``1e-9`` is the floor
+    for float64, where ``256 eps ~ 6e-14``.
+    """
+    if rtol is None:
+        eps = torch.finfo(C.dtype).eps if C.dtype.is_floating_point else 0.0
+        rtol = max(1e-9, 64 * 4 * eps)
     flat = C.reshape(-1, C.shape[-2], C.shape[-1]).double()
     norms = torch.linalg.matrix_norm(flat, 2)
     worst = int(torch.argmax(norms))
