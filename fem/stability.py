@@ -25,7 +25,9 @@ At the state where ``dt_true`` is computed, the tangent is checked against the c
 (``||C_t||_2 <= L`` at every integration point; a violation raises :class:`CertificateError`), and
 its symmetry defect ``max ||C_t - C_t^T|| / ||C_t||`` and the smallest eigenvalue of its symmetric
 part are reported: a non-symmetric (non-conservative) or softening tangent can grow at *any* time
-step, which no ``dt`` cures, so these are reported beside the steps, never folded into them.
+step, which no ``dt`` cures, so these are reported beside the steps, never folded into them: for such a
+tangent the linearised growth rate of the assembled, unsymmetrized ``K_t`` (:mod:`fem.growth`) is
+computed too, and the ``true`` bound says it covers the symmetric part only.
 
 Units: ``dt`` in the time unit of the consistent system (``sqrt(mass / (stress x length))``), ``L`` in
 stress unit per unit strain.
