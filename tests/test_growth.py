@@ -121,3 +121,20 @@ def test_a_softening_law_grows_at_sqrt_of_minus_its_smallest_eigenvalue():
     report = critical_time_step(mesh, MatrixMaterial(C), constrained=constrained)
     assert report.tangent.softening and report.growth.growth_rate == pytest.approx(g.growth_rate, rel=1e-12)
     assert "grows at every dt" in report.bounds["true"].where
+
+
+@pytest.mark.parametrize("C", [L * rotation(10.0), -np.diag([1.0, 0.6, 0.3]) * L], ids=["flutter", "softening"])
+def test_the_arpack_estimate_matches_the_dense_eigenvalues(C, monkeypatch):
+    import fem.growth
+
+    mesh = generate.rectangle(2.0, 1.0, 16, 8, element="quad4", jitter=0.1)
+    geom = geometry(mesh)
+    n_el, n_qp = geom.wdetJ.shape
+    Ct = torch.as_tensor(C).expand(n_el, n_qp, 3, 3)
+    mass = lumped_mass(geom, RHO).repeat_interleave(2).numpy()
+    dense = growth_rate(geom, Ct, mass)
+    monkeypatch.setattr(fem.growth, "DENSE_MAX", 10)
+    est = growth_rate(geom, Ct, mass)
+    assert dense.method == "dense" and est.method == "estimate"
+    assert est.growth_rate == pytest.approx(dense.growth_rate, rel=1e-6)
+    assert est.min_real_eigenvalue == pytest.approx(dense.min_real_eigenvalue, rel=1e-6, abs=1e-6)
