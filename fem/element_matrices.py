@@ -52,3 +52,13 @@ def assemble(geom: Geometry, mats: torch.Tensor) -> sp.csr_matrix:
     cols = np.tile(dofs, (1, k)).reshape(-1)
     n = geom.n_nodes * geom.dim
     return sp.csr_matrix((mats.detach().cpu().numpy().reshape(-1), (rows, cols)), shape=(n, n))
+
+
+def assembled_stiffness(geom: Geometry, tangent: torch.Tensor, chunk: int = 65536) -> sp.csr_matrix:
+    """The assembled tangent stiffness ``K_t`` (``n_dof x n_dof``, CSR, not symmetrized) from the tangents
+    ``(n_el, n_qp, n_voigt, n_voigt)`` [stress] at the integration points, built in element chunks."""
+    parts = []
+    for sel in chunks(geom.cells.shape[0], chunk):
+        sub = sub_geometry(geom, sel)
+        parts.append(assemble(sub, stiffness_matrices(sub, tangent[sel].to(geom.wdetJ.dtype))))
+    return sum(parts[1:], parts[0]).tocsr()

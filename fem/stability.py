@@ -25,7 +25,9 @@ At the state where ``dt_true`` is computed, the tangent is checked against the c
 (``||C_t||_2 <= L`` at every integration point; a violation raises :class:`CertificateError`), and
 its symmetry defect ``max ||C_t - C_t^T|| / ||C_t||`` and the smallest eigenvalue of its symmetric
 part are reported: a non-symmetric (non-conservative) or softening tangent can grow at *any* time
-step, which no ``dt`` cures, so these are reported beside the steps, never folded into them.
+step, which no ``dt`` cures, so these are reported beside the steps, never folded into them: for such a
+tangent the linearised growth rate of the assembled, unsymmetrized ``K_t`` (:mod:`fem.growth`) is
+computed too, and the ``true`` bound says it covers the symmetric part only.
 
 Units: ``dt`` in the time unit of the consistent system (``sqrt(mass / (stress x length))``), ``L`` in
 stress unit per unit strain.
@@ -42,8 +44,9 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 import torch
 
-from .element_matrices import assemble, chunks, geometric_matrices, stiffness_matrices, sub_geometry
+from .element_matrices import assemble, assembled_stiffness, chunks, geometric_matrices, sub_geometry
 from .errors import CertificateError, InputError
+from .growth import Growth, growth_rate
 from .kinematics import Geometry, geometry, strain
 from .mass import element_masses, lumped_mass
 
@@ -102,6 +105,7 @@ class StabilityReport:
     damping_factor: float
     tangent: TangentCheck | None = None
     notes: list[str] = field(default_factory=list)
+    growth: Growth | None = None
 
     def _dt(self, name: str) -> float | None:
         b = self.bounds.get(name)
@@ -158,6 +162,9 @@ class StabilityReport:
             "bounds": {k: asdict(b) for k, b in self.bounds.items()},
             "tangent": None if self.tangent is None else asdict(self.tangent),
             "notes": list(self.notes),
+            "growth_rate": None if self.growth is None else self.growth.growth_rate,
+            "symmetry_defect": None if self.growth is None else self.growth.symmetry_defect,
+            "min_eigenvalue": None if self.growth is None else self.growth.min_real_eigenvalue,
         }
         if self.dt_true:
             out["ratios_to_dt_true"] = {k: b.dt / self.dt_true for k, b in self.bounds.items()}
@@ -249,9 +256,18 @@ def tangent_at(geom: Geometry, material, u: torch.Tensor | None = None) -> torch
     return C.reshape(*eps.shape, geom.n_voigt).detach()
 
 
-def check_tangent(C: torch.Tensor, lipschitz: float, rtol: float = 1e-9) -> TangentCheck:
+def check_tangent(C: torch.Tensor, lipschitz: float, rtol: float | None = None) -> TangentCheck:
     """Check ``||C_t||_2 <= L`` at every point (raise :class:`CertificateError` if not); report symmetry
-    and softening."""
+    and softening.
+
+    ``rtol`` (default from the dtype of ``C``, before the float64 upcast): ``max(1e-9, 256 eps)``. A
+    float32 tangent from a network's forward and backward passes carries rounding of order a few hundred
+    ``eps`` (``~1e-5``), so a law tight at its bound reads slightly above ``L``; ``1e-9`` is the floor
+    for float64, where ``256 eps ~ 6e-14``.
+    """
+    if rtol is None:
+        eps = torch.finfo(C.dtype).eps if C.dtype.is_floating_point else 0.0
+        rtol = max(1e-9, 64 * 4 * eps)
     flat = C.reshape(-1, C.shape[-2], C.shape[-1]).double()
     norms = torch.linalg.matrix_norm(flat, 2)
     worst = int(torch.argmax(norms))
@@ -270,11 +286,7 @@ def check_tangent(C: torch.Tensor, lipschitz: float, rtol: float = 1e-9) -> Tang
 def true_bound(geom: Geometry, C: torch.Tensor, mass: np.ndarray, free=None, tol: float = 1e-10) -> Bound:
     """``dt_true = 2 / sqrt(lambda_max)`` of the symmetric part of ``M^{-1/2} K_t M^{-1/2}`` at a state."""
     t0 = time.perf_counter()
-    parts = []
-    for sel in chunks(geom.cells.shape[0], 65536):
-        sub = sub_geometry(geom, sel)
-        parts.append(assemble(sub, stiffness_matrices(sub, C[sel].to(geom.wdetJ.dtype))))
-    K = sum(parts[1:], parts[0]).tocsr()
+    K = assembled_stiffness(geom, C)
     K = 0.5 * (K + K.T)
     lam = _largest_eigenvalue(_scaled(K, mass, free), tol)
     dt = math.inf if lam <= 0 else 2.0 / math.sqrt(lam)
@@ -336,20 +348,40 @@ def critical_time_step(mesh, material, *, safety: float = 0.9, damping: float = 
                                 time.perf_counter() - t0)
     if "global" in methods:
         bounds["global"] = global_bound(G, mass, L, free)
-    check = None
+    check = growth = None
     if "true" in methods:
         u = None if state is None else torch.as_tensor(state, dtype=geom.wdetJ.dtype).reshape(-1, geom.dim)
         C = tangent_at(geom, material, u)
         check = check_tangent(C, L)
         bounds["true"] = true_bound(geom, C, mass, free)
-        if check.non_symmetric:
-            notes.append(f"the tangent is not symmetric (defect {check.symmetry_defect:.3g}): a non-conservative "
-                         "law can grow at any time step; dt_true uses the symmetric part")
-        if check.softening:
-            notes.append(f"the tangent is softening (smallest eigenvalue of its symmetric part "
-                         f"{check.min_eigenvalue:.6g}): such modes grow at any time step")
+        if check.non_symmetric or check.softening:
+            growth = _growth_notes(geom, C, mass, free, check, bounds["true"], notes)
     return StabilityReport(L, str(material.certified_by), bounds, safety, float(damping),
-                           damping_factor(float(damping)), check, notes)
+                           damping_factor(float(damping)), check, notes, growth)
+
+
+def _growth_notes(geom, C, mass, free, check: TangentCheck, true: Bound, notes: list[str]) -> Growth:
+    """The linearised growth rate (:mod:`fem.growth`) of a non-symmetric or softening tangent, said in
+    ``true.where`` and the notes."""
+    if check.non_symmetric:
+        notes.append(f"the tangent is not symmetric (defect {check.symmetry_defect:.3g}): a non-conservative "
+                     "law can grow at any time step; dt_true uses the symmetric part")
+    if check.softening:
+        notes.append(f"the tangent is softening (smallest eigenvalue of its symmetric part "
+                     f"{check.min_eigenvalue:.6g}): such modes grow at any time step")
+    t0 = time.perf_counter()
+    g = growth_rate(geom, C, mass, free)
+    true.seconds += time.perf_counter() - t0
+    est = " (estimate)" if g.method == "estimate" else ""
+    if g.growth_rate > 0:
+        true.where = ("symmetric part only: the tangent is not symmetric (or softens), so the linearised system "
+                      f"grows at every dt (growth rate {g.growth_rate:.6g} /time{est})")
+        notes.append(f"linearised growth rate {g.growth_rate:.6g} /time{est} (e-folding time "
+                     f"{g.e_folding_time:.6g}): no time step makes this state stable; symmetry defect of K_t "
+                     f"{g.symmetry_defect:.3g}, smallest eigenvalue of M^-1/2 K_t M^-1/2 {g.min_real_eigenvalue:.6g}")
+    else:
+        true.where = "symmetric part only; the linearised system does not grow at this state (growth rate 0)"
+    return g
 
 
 @dataclass

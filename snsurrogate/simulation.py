@@ -104,6 +104,19 @@ def choose_time_step(solver: fem.ExplicitSolver, time: Time, alpha: float = 0.0,
 n_steps = fem.n_steps
 
 
+def symmetry_warning(material, report: fem.stability.StabilityReport | None = None) -> str | None:
+    """A warning for a 2-D/3-D learned law whose tangent is not symmetric by construction (``symmetric``
+    not True), with the linearised growth rate at the initial state where ``report`` has it."""
+    sym = getattr(material, "symmetric", None)
+    if sym is True or material.n_voigt <= 1 or (sym is None and not hasattr(material, "network")):
+        return None  # an analytic fem law without the attribute is symmetric by derivation
+    growth = getattr(report, "growth", None)
+    rate = f" (linearised growth rate at the initial state {growth.growth_rate:.3g} /time)" if growth else ""
+    return ("the law's tangent is not symmetric by construction (a plain MLP stress map): its certified step "
+            f"bounds the symmetric part only and does not imply stability{rate}; refit with --law potential "
+            "(the default for 2-D/3-D) for a conservative law")
+
+
 def plan_run(setup: Setup, step: fem.TimeStep, *, allow_long_run: bool | None = None) -> RunPlan:
     """The steps of the run of ``setup`` with ``step`` and its estimated wall time
     (:meth:`fem.ExplicitSolver.plan`); an absurd run (:meth:`fem.explicit.RunPlan.too_long`) is a
@@ -168,6 +181,11 @@ def simulate(case: str | os.PathLike[str] | dict | Case, out_dir: str | os.PathL
     case = setup.case
     step = choose_time_step(setup.solver, case.time, case.damping.alpha, case_name=case.name)
     plan = plan_run(setup, step, allow_long_run=allow_long_run)
+    asym = symmetry_warning(setup.solver.material, step.report)
+    if asym:  # before the run, and in the summary's warnings
+        step.warnings.append(asym)
+        if report is not None:
+            report(f"warning: {asym}")
     if report is not None:
         report(plan.describe(setup.units["time"]))
     out = Path(out_dir)

@@ -470,3 +470,34 @@ def test_damping_and_safety_factors():
             critical_time_step(mesh, mat, safety=bad, methods=("element",))
     with pytest.raises(ValueError):
         critical_time_step(mesh, mat, damping=-0.1, methods=("element",))
+
+
+# -- 9. float32 tangents: the tolerance follows the dtype ---------------------------------------------
+class Float32Material(MatrixMaterial):
+    """:class:`MatrixMaterial` evaluated in float32 (as a float32 network is)."""
+
+    def tangent(self, eps: torch.Tensor) -> torch.Tensor:
+        return self.C.float().expand(eps.shape[0], -1, -1)
+
+
+def test_float32_tangents_at_rounding_level_above_the_bound_do_not_raise():
+    from fem.stability import check_tangent
+
+    rng = np.random.default_rng(7)
+    L = 100.0
+    for _ in range(40):  # 40 tight laws, float32, a few ulps above L after rounding
+        Q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+        s = np.sort(rng.uniform(0.1, 1.0, 3))[::-1]
+        s[0] = 1.0
+        C = torch.tensor(Q @ np.diag(s) @ Q.T * L * (1 + 1e-6), dtype=torch.float32).expand(5, 4, 3, 3)
+        assert check_tangent(C, L).ratio > 1  # above L, by rounding only: no error
+        with pytest.raises(CertificateError):
+            check_tangent((C * (1 + 1e-3)), L)
+        with pytest.raises(CertificateError):  # float64: the 1e-9 floor holds
+            check_tangent(C.double(), L)
+
+    mesh = generate.rectangle(2.0, 1.0, 4, 2, element="quad4")
+    tight = Float32Material(np.eye(3) * L * (1 + 1e-6), 1.0, L)
+    assert critical_time_step(mesh, tight).tangent.ratio > 1
+    with pytest.raises(CertificateError, match=r"integration point \d+"):
+        critical_time_step(mesh, Float32Material(np.eye(3) * L * (1 + 1e-3), 1.0, L))

@@ -122,3 +122,46 @@ def test_stability_prints_the_mesh_reader_warnings_like_simulate(tmp_path, capsy
     assert lines == simulated
     assert json.loads((tmp_path / "out" / "summary.json").read_text())["warnings"] == \
         [line.removeprefix("warning: ") for line in lines]
+
+
+PLATE_MLP = """
+[mesh]
+generate = "rectangle"
+size = [4.0, 2.0]
+divisions = [4, 2]
+element = "quad4"
+[material]
+model = "mlp.pt"
+density = 1.0e-9
+[[boundary]]
+type = "fixed"
+nodes = { group = "left" }
+[time]
+end = 1.0e-6
+[output]
+progress = false
+"""
+
+
+def test_a_plain_mlp_law_in_2d_reports_its_growth_rate_and_is_warned_before_a_run(tmp_path, capsys):
+    import torch
+
+    from snsurrogate.model import SurrogateModel
+    from snsurrogate.network import Architecture, StressNetwork, freeze
+
+    torch.manual_seed(3)
+    net = StressNetwork(Architecture(3, 3, (8, 8), "groupsort", 1e-3, 100.0), spectral=True).double()
+    SurrogateModel(freeze(net), {}).save(tmp_path / "mlp.pt")
+    (tmp_path / "plate.toml").write_text(PLATE_MLP)
+    assert main(["stability", str(tmp_path / "plate.toml"), "--no-global", "--json", str(tmp_path / "s.json")]) == 0
+    out = capsys.readouterr().out
+    doc = json.loads((tmp_path / "s.json").read_text())
+    assert doc["symmetry_defect"] > 0 and doc["growth_rate"] is not None and doc["min_eigenvalue"] is not None
+    assert "growth rate" in out and "||K_t - K_t^T||_F" in out
+    assert "warning: the law's tangent is not symmetric by construction" in out and "--law potential" in out
+
+    assert main(["simulate", str(tmp_path / "plate.toml"), "--out", str(tmp_path / "out"), "--quiet"]) in (0, 1)
+    out = capsys.readouterr().out
+    assert out.index("not symmetric by construction") < out.index("wrote ")
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert any("not symmetric by construction" in w and "--law potential" in w for w in summary["warnings"])

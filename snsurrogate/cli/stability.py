@@ -36,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from ..case import load_case
     from ..case.build import build, plan_warnings
     from ..case.load import file_label
+    from ..simulation import symmetry_warning
 
     setup = build(load_case(args.case))
     case, solver, mat = setup.case, setup.solver, setup.solver.material
@@ -77,10 +78,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"tangent at the reference state: max ||C_t||_2 = {c.max_norm:.6g} {su} = {c.ratio:.3f} L (certificate "
           f"holds); symmetry defect {c.symmetry_defect:.3g}; smallest eigenvalue of its symmetric part "
           f"{c.min_eigenvalue:.6g} {su}")
+    _print_growth(report, tu)
     for note in report.notes:
         print(f"note: {note}")
     planned = case.time.dt if case.time.dt != "auto" else report.dt_auto
-    for w in plan_warnings(case, planned, u):
+    for w in [*filter(None, [symmetry_warning(mat, report)]), *plan_warnings(case, planned, u)]:
         print(f"warning: {w}")
     doc = {"case": case.name, "t_end": t_end, **report.to_dict(),
            "steps_to_end": {r[0]: r[4] for r in rows} | {"auto": report.steps(t_end, report.dt_auto)},
@@ -97,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"\ncompare     {args.compare} ({kind}): L = {r2.lipschitz_bound:.6g} {su} per unit strain; certified "
               f"step {r2.dt_certified:.6g} {tu} ({r2.steps(t_end, r2.dt_certified)} steps to end), "
               f"{more:.3g} x the steps of this case's law; dt_true {r2.dt_true:.6g} {tu}")
+        _print_growth(r2, tu)
         doc["compare"] = {"model": args.compare, **r2.to_dict(), "steps_ratio": more}
     if args.json:
         try:
@@ -106,3 +109,15 @@ def run(args: argparse.Namespace) -> int:
             return 2
         print(f"wrote {args.json}")
     return 0
+
+
+def _print_growth(report, tu: str) -> None:
+    """The linearised growth rate and the symmetry defect of the assembled ``K_t``, where computed."""
+    g = report.growth
+    if g is None:
+        return
+    est = ", an ARPACK estimate" if g.method == "estimate" else ""
+    fold = f"e-folding time {g.e_folding_time:.6g} {tu}" if g.growth_rate > 0 else "nothing grows"
+    print(f"growth rate {g.growth_rate:.6g} /{tu} of the linearised system at the reference state ({fold}{est})")
+    print(f"symmetry    ||K_t - K_t^T||_F / ||K_t||_F = {g.symmetry_defect:.3g}; smallest eigenvalue of "
+          f"M^-1/2 K_t M^-1/2 {g.min_real_eigenvalue:.6g} /{tu}^2")
