@@ -117,6 +117,27 @@ def symmetry_warning(material, report: fem.stability.StabilityReport | None = No
             "(the default for 2-D/3-D) for a conservative law")
 
 
+def softening_warning(material) -> str | None:
+    """A warning for a learned law whose tangent can become negative (an MLP without a lower bound that
+    softens on its data box or 3x beyond, :func:`snsurrogate.softening.model_softening`); ``None`` for
+    analytic laws and potential laws (certified ``m >= 0``)."""
+    model = getattr(material, "model", None)
+    if model is None:
+        return None
+    from .softening import model_softening
+
+    soft = model_softening(model)
+    if soft is None or not soft.softens:
+        return None
+    return (f"the law can soften: {soft.describe(model.stress_unit)} (data range and 3x beyond); where the "
+            "tangent is negative the linearised system grows at any time step and no step bound helps")
+
+
+def law_warnings(material, report: fem.stability.StabilityReport | None = None) -> list[str]:
+    """What a user must know about a law before a run: :func:`symmetry_warning`, :func:`softening_warning`."""
+    return [w for w in (symmetry_warning(material, report), softening_warning(material)) if w]
+
+
 def plan_run(setup: Setup, step: fem.TimeStep, *, allow_long_run: bool | None = None) -> RunPlan:
     """The steps of the run of ``setup`` with ``step`` and its estimated wall time
     (:meth:`fem.ExplicitSolver.plan`); an absurd run (:meth:`fem.explicit.RunPlan.too_long`) is a
@@ -181,11 +202,10 @@ def simulate(case: str | os.PathLike[str] | dict | Case, out_dir: str | os.PathL
     case = setup.case
     step = choose_time_step(setup.solver, case.time, case.damping.alpha, case_name=case.name)
     plan = plan_run(setup, step, allow_long_run=allow_long_run)
-    asym = symmetry_warning(setup.solver.material, step.report)
-    if asym:  # before the run, and in the summary's warnings
-        step.warnings.append(asym)
+    for w in law_warnings(setup.solver.material, step.report):  # before the run, and in the summary's warnings
+        step.warnings.append(w)
         if report is not None:
-            report(f"warning: {asym}")
+            report(f"warning: {w}")
     if report is not None:
         report(plan.describe(setup.units["time"]))
     out = Path(out_dir)

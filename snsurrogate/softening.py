@@ -67,6 +67,26 @@ class Softening:
         return {"softens": self.softens, "fraction": self.fraction, "min_tangent": self.min_tangent,
                 "at": list(self.at), "ranges": [list(r) for r in self.ranges]}
 
+    @classmethod
+    def from_dict(cls, d: dict) -> Softening:
+        """The inverse of :meth:`to_dict` (the ``data_softening`` and ``law_softening`` of a fit summary)."""
+        return cls(float(d["fraction"]), float(d["min_tangent"]), tuple(d["at"]), tuple(map(tuple, d["ranges"])))
+
+
+def model_softening(model) -> Softening | None:
+    """Where a fitted law softens: ``None`` for a potential law (certified ``m >= 0``); else the fit
+    summary's ``law_softening``, or, for a model file written before it was recorded, :func:`law_softening`
+    on the data box stored in its metadata (``None`` if that is missing too)."""
+    if model.kind == "potential":
+        return None
+    saved = (model.summary or {}).get("law_softening")
+    if saved:
+        return Softening.from_dict(saved)
+    data = model.metadata.get("data", {})
+    if data.get("strain_min") is None or data.get("strain_max") is None:
+        return None
+    return law_softening(model, data["strain_min"], data["strain_max"])
+
 
 def data_softening(strain: np.ndarray, stress: np.ndarray) -> Softening:
     """Negative tangents in the data: ``strain (n, d)`` [-], ``stress (n, d_out)`` [stress unit]."""

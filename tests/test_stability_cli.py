@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -163,5 +164,61 @@ def test_a_plain_mlp_law_in_2d_reports_its_growth_rate_and_is_warned_before_a_ru
     assert main(["simulate", str(tmp_path / "plate.toml"), "--out", str(tmp_path / "out"), "--quiet"]) in (0, 1)
     out = capsys.readouterr().out
     assert out.index("not symmetric by construction") < out.index("wrote ")
+    assert out.count("not symmetric by construction") == 1  # before the run, not again after it
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert any("not symmetric by construction" in w and "--law potential" in w for w in summary["warnings"])
+
+
+BAR_MLP = """
+[mesh]
+generate = "line"
+length = 10.0
+divisions = 10
+[material]
+model = "soft.pt"
+density = 1.0e-9
+[[boundary]]
+type = "fixed"
+nodes = { group = "left" }
+[initial]
+random_velocity = { amplitude = 100.0, seed = 1 }
+[time]
+end = 1.0e-6
+[output]
+progress = false
+"""
+
+
+def test_a_softening_mlp_from_an_old_file_is_flagged_by_info_stability_and_simulate_once(tmp_path, capsys):
+    """A 1-D MLP whose slope turns negative on its data box, saved without the fit summary's law_softening
+    (as files written before it existed): info, stability and simulate compute and print the warning, and
+    simulate prints each law warning once."""
+    import torch
+
+    from snsurrogate.model import SurrogateModel
+    from snsurrogate.network import Architecture, StressNetwork, freeze
+    from snsurrogate.softening import model_softening
+
+    net = StressNetwork(Architecture(1, 1, (2,), "groupsort", 0.1, 100.0), spectral=False).double()
+    with torch.no_grad():  # the pair (x, 1) sorted, then +-(max - min): a kink at strain 0.1, slope -+1000 MPa
+        first, last = net.linears[0], net.linears[-1]
+        first.weight.copy_(torch.tensor([[1.0], [0.0]]))
+        first.bias.copy_(torch.tensor([0.0, 1.0]))
+        last.weight.copy_(torch.tensor([[-1.0, 1.0]]))
+        last.bias.zero_()
+    model = SurrogateModel(freeze(net), {"data": {"strain_min": [0.0], "strain_max": [0.2]}})
+    assert "law_softening" not in (model.summary or {})
+    soft = model_softening(model)
+    assert soft.softens and soft.min_tangent == pytest.approx(-1000.0, rel=1e-6)
+    model.save(tmp_path / "soft.pt")
+    (tmp_path / "bar.toml").write_text(BAR_MLP)
+
+    assert main(["info", str(tmp_path / "soft.pt")]) == 0
+    assert re.search(r"warning: the fitted law +softening over", capsys.readouterr().out)
+    assert main(["stability", str(tmp_path / "bar.toml"), "--no-global"]) == 0
+    assert "warning: the law can soften: softening over" in capsys.readouterr().out
+    assert main(["simulate", str(tmp_path / "bar.toml"), "--out", str(tmp_path / "out"), "--quiet"]) in (0, 1)
+    out = capsys.readouterr().out
+    assert out.count("the law can soften") == 1 and out.index("the law can soften") < out.index("wrote ")
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert any(w.startswith("the law can soften: softening over") for w in summary["warnings"])

@@ -154,6 +154,8 @@ def run(args: argparse.Namespace) -> int:
 
 def law_lines(model) -> list[str]:
     """The kind, lower bound, symmetry and softening lines of ``fit`` and ``info``."""
+    from ..softening import model_softening
+
     u, s = model.stress_unit, model.summary
     if model.kind == "potential":
         lines = [f"  kind                      potential: stress = d energy / d strain, symmetric tangent, "
@@ -167,9 +169,9 @@ def law_lines(model) -> list[str]:
     soft = s.get("data_softening") or {}
     if soft.get("softens"):
         lines.append(f"  data                      {_soft_text(soft, u)}")
-    law = s.get("law_softening") or {}
-    if law.get("softens"):
-        lines.append(f"  warning: the fitted law   {_soft_text(law, u)} (searched the data range and 3x beyond); "
+    law = model_softening(model)
+    if law is not None and law.softens:
+        lines.append(f"  warning: the fitted law   {law.describe(u)} (searched the data range and 3x beyond); "
                      "a negative tangent grows at any time step")
     return lines
 
@@ -177,7 +179,7 @@ def law_lines(model) -> list[str]:
 def _soft_text(d: dict, unit: str) -> str:
     from ..softening import Softening
 
-    return Softening(d["fraction"], d["min_tangent"], tuple(d["at"]), tuple(map(tuple, d["ranges"]))).describe(unit)
+    return Softening.from_dict(d).describe(unit)
 
 
 def describe_fit(model) -> str:

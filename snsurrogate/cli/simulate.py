@@ -46,10 +46,15 @@ def run(args: argparse.Namespace) -> int:
 
     from ..simulation import describe, simulate
 
+    said: set[str] = set()
+
+    def report(line: str) -> None:
+        said.add(line)
+        print(line, flush=True)
+
     try:
         sim = simulate(args.case, args.out, progress=False if args.quiet else None,
-                       allow_long_run=True if args.allow_long_run else None,
-                       report=lambda line: print(line, flush=True))
+                       allow_long_run=True if args.allow_long_run else None, report=report)
     except FemError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -58,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     s = sim.summary
     for w in s["warnings"]:
-        print(f"warning: {w}")
+        if f"warning: {w}" not in said:  # the law's warnings were printed before the run
+            print(f"warning: {w}")
     print(describe(s))
     print(f"wrote {sim.out_dir / 'results.pvd'} ({s['frames']} frames in {sim.out_dir / 'frames'}), "
           f"{sim.out_dir / 'history.csv'}, {sim.summary_path}")

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from ..case import load_case
     from ..case.build import build, plan_warnings
     from ..case.load import file_label
-    from ..simulation import symmetry_warning
+    from ..simulation import law_warnings
 
     setup = build(load_case(args.case))
     case, solver, mat = setup.case, setup.solver, setup.solver.material
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     for note in report.notes:
         print(f"note: {note}")
     planned = case.time.dt if case.time.dt != "auto" else report.dt_auto
-    for w in [*filter(None, [symmetry_warning(mat, report)]), *plan_warnings(case, planned, u)]:
+    for w in [*law_warnings(mat, report), *plan_warnings(case, planned, u)]:
         print(f"warning: {w}")
     doc = {"case": case.name, "t_end": t_end, **report.to_dict(),
            "steps_to_end": {r[0]: r[4] for r in rows} | {"auto": report.steps(t_end, report.dt_auto)},
