@@ -14,7 +14,8 @@ import torch
 import snsurrogate
 from snsurrogate.cli import main
 from snsurrogate.demo.runs import energy_growth, strain_norm
-from snsurrogate.demo.scenarios import SCENARIOS
+from snsurrogate.demo.scenarios import BAR_END, SCENARIOS
+from snsurrogate.demo.settings import QUICK
 
 UMASK = os.umask(0o022)
 os.umask(UMASK)
@@ -63,8 +64,8 @@ def test_exact_law_blows_up_at_its_nominal_step(demo):
     """Mechanics, not networks: the bar is loaded to |strain| ~ 0.08, where the exact tangent is 8.7x E0."""
     _, _, s = demo
     exact = [r for r in s["runs"] if r["kind"] == "exact"]
-    assert {(r["scenario"], r["step"]) for r in exact} == {(k, st) for k in ("bar_tension", "bar_compression")
-                                                           for st in ("nominal", "certified")}
+    assert {(r["scenario"], r["step"]) for r in exact} == {
+        (k, st) for k in ("bar_tension", "bar_compression", "bar_vibration") for st in ("nominal", "certified")}
     for r in exact:
         assert r["stable"] == (r["step"] == "certified")
 
@@ -100,7 +101,7 @@ def test_files_written(demo):
     report = (out / "report.md").read_text()
     assert s["claim"]["statement"] in report
     assert "| case | law | step | stable |" in report and "## Why" in report
-    for name in ("fits.png", "energy.png", "waves.png", "punch.png", "rates.png"):
+    for name in ("fits.png", "energy.png", "waves.png", "punch.png", "rates.png", "sweep.png"):
         data = (out / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
         assert stat.S_IMODE((out / name).stat().st_mode) == 0o666 & ~UMASK  # as open() would make it
@@ -110,6 +111,52 @@ def test_files_written(demo):
         assert json.loads((run / "summary.json").read_text())["stable"] == r["stable"]
     assert s["units"]["dt"] == "s" and s["unit_system"]["stress"] == "MPa"
     assert not list(out.rglob(".*.tmp"))  # no temporary file left behind
+
+
+def test_long_runs_run_their_steps_and_report_the_true_energy(demo):
+    """The free-vibration runs take ``long_steps`` certified steps; laws with an energy (the plane-strain
+    potentials, the exact cubic law) are monitored on the true energy, the 1-D MLPs on the work balance; a
+    stable run's recorded drift is below the solver's 10 % stop, and the report counts the runs above 1 %."""
+    _, out, s = demo
+    long = [r for r in s["runs"] if r["long"]]
+    assert {r["scenario"] for r in long} == {"bar_vibration", "block_vibration"}
+    for r in long:
+        want = "potential" if r["material"] == "plane" or r["kind"] == "exact" else "work"
+        assert r["energy_monitor"] == want, r
+        if r["step"] == "certified":
+            assert r["stable"] and r["steps"] == QUICK.long_steps, r
+            assert json.loads((out / r["out"] / "summary.json").read_text())["energy_drift"] == r["energy_drift"]
+        if r["stable"]:
+            assert 0.0 <= r["energy_drift"] < 0.1
+    for rate in (x for x in s["rates"] if x["long"]):
+        key = (rate["scenario"], rate["kind"], rate["step"])
+        rows = [r for r in long if (r["scenario"], r["kind"], r["step"]) == key]
+        assert rate["drift_above_1_percent"] == sum(not r["stable"] or r["energy_drift"] > 0.01 for r in rows)
+    sn = [r for r in long if r["kind"] == "sn" and r["step"] == "certified"]
+    assert s["claim"]["sn_long_runs"] == len(sn) == 2 * s["seeds"]
+    assert s["claim"]["sn_long_clean"] == sum(r["energy_drift"] <= 0.01 for r in sn)
+    assert "## Long runs" in (out / "report.md").read_text()
+
+
+def test_sweep_bounds_and_steps_follow_from_the_saved_models(demo):
+    """The sweep's SN bound is the designed target whatever the size; the unconstrained bound is the product
+    of the saved model's exact layer norms; the steps follow from dt ~ 1 / sqrt(L) on the bar mesh."""
+    _, out, s = demo
+    rec = s["sweep"]["records"]
+    assert {(r["depth"], r["width"]) for r in rec} == {(d, w) for d in QUICK.sweep_depths for w in QUICK.sweep_widths}
+    sn_bounds = {r["lipschitz_bound"] for r in rec if r["kind"] == "sn"}
+    assert max(sn_bounds) == pytest.approx(min(sn_bounds), rel=1e-5)  # float32 weights, the same target
+    for r in rec:
+        model = snsurrogate.load(out / r["file"])
+        assert len(model.network.linears) == r["depth"] + 1 and model.constrained == (r["kind"] == "sn")
+        assert snsurrogate.lipschitz_bound(model) == pytest.approx(r["lipschitz_bound"], rel=1e-12)
+        assert r["largest_tangent"] <= r["lipschitz_bound"] * (1 + 1e-9)
+        assert r["steps"] == math.ceil(BAR_END / r["dt"] - 1e-9) and r["dt"] == pytest.approx(0.9 * r["dt_certified"])
+    for row in s["sweep"]["rows"]:
+        sn, unc = (next(r for r in rec if (r["depth"], r["width"], r["kind"]) == (row["depth"], row["width"], k))
+                   for k in ("sn", "unconstrained"))
+        assert sn["dt_certified"] / unc["dt_certified"] == pytest.approx(math.sqrt(row["bound_ratio"]), rel=1e-9)
+    assert "## Network size" in (out / "report.md").read_text()
 
 
 def test_strain_norm_counts_engineering_shear_once():

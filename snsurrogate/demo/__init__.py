@@ -5,10 +5,13 @@ twice with the same data, architecture, activation, seed and training budget: on
 normalized (SN, certified bound set from the data) and once unconstrained (free weights; its bound is
 the product of the exact layer norms, also a valid certificate, just not a designed one). Every case
 of :mod:`snsurrogate.demo.scenarios` is then run with each law at the step from its nominal stiffness
-and at its own certified step (:mod:`snsurrogate.demo.runs`). The outputs (``summary.json``,
+and at its own certified step (:mod:`snsurrogate.demo.runs`); the two *long runs* (free vibration
+from a random velocity field, ``Settings.long_steps`` steps) report the true-energy drift that the
+solver monitors. A network-size sweep (:mod:`snsurrogate.demo.sweep`) sets the designed SN bound against
+the unconstrained product of layer norms and the steps each costs. The outputs (``summary.json``,
 ``report.md``, plots, models, ParaView files) are described in :func:`run_demo`.
 
-    snsurrogate demo --out out/demo            # 10 seeds, about 2-3 min on 2 CPU cores
+    snsurrogate demo --out out/demo            # 10 seeds and the sweep, about 6 min on 2 CPU cores
     snsurrogate demo --out out/demo --quick    # 2 seeds, small budget: a smoke test
 """
 
@@ -27,6 +30,7 @@ from tqdm.auto import tqdm
 from .report import summarize, write_outputs
 from .runs import run_seed
 from .settings import FULL, QUICK, Settings
+from .sweep import sweep_architectures, sweep_point
 
 __all__ = ["DemoResult", "FULL", "QUICK", "Settings", "run_demo"]
 
@@ -61,7 +65,8 @@ def run_demo(out: str | os.PathLike[str], *, quick: bool = False, seeds: int | N
     out
         Output folder. Written: ``summary.json`` (every number, with units), ``report.md`` (tables
         and the explanation), ``fits.png``, ``energy.png``, ``waves.png``, ``punch.png``, ``rates.png``,
-        ``models/seed<k>/*.pt`` and ``runs/seed<k>/<case>/<model>_<step>/`` (ParaView ``results.pvd``
+        ``sweep.png``, ``models/seed<k>/*.pt``, ``models/sweep/<depth>x<width>_<kind>.pt`` and
+        ``runs/seed<k>/<case>/<model>_<step>/`` (ParaView ``results.pvd``
         and ``frames/``, ``history.csv``, ``summary.json``).
     quick
         Small settings (:data:`QUICK`: 2 seeds, short training, coarse meshes) for a smoke test.
@@ -79,23 +84,30 @@ def run_demo(out: str | os.PathLike[str], *, quick: bool = False, seeds: int | N
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    results = []
-    bar = tqdm(total=settings.seeds, desc="demo (seeds)", unit="seed", disable=not progress)
-    if settings.workers > 1 and settings.seeds > 1:
+    results, sweep = [], []
+    points = sweep_architectures(settings)
+    bar = tqdm(total=settings.seeds + len(points), desc="demo (seeds, sweep)", unit="job", disable=not progress)
+    if settings.workers > 1 and settings.seeds + len(points) > 1:
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(settings.workers, settings.seeds), mp_context=ctx,
-                                 initializer=_worker_init) as pool:
-            jobs = [pool.submit(run_seed, seed, settings, out, seed == 0) for seed in range(settings.seeds)]
+        with ProcessPoolExecutor(max_workers=settings.workers, mp_context=ctx, initializer=_worker_init) as pool:
+            # the sweep's largest fits first, so that no long job starts last
+            jobs = {pool.submit(sweep_point, d, w, settings, out): "sweep" for d, w in reversed(points)}
+            jobs.update({pool.submit(run_seed, seed, settings, out, seed == 0): "seed"
+                         for seed in range(settings.seeds)})
             for job in as_completed(jobs):
-                results.append(job.result())
+                (sweep.extend if jobs[job] == "sweep" else results.append)(job.result())
                 bar.update()
     else:
         for seed in range(settings.seeds):
             results.append(run_seed(seed, settings, out, seed == 0))
             bar.update()
+        for d, w in points:
+            sweep.extend(sweep_point(d, w, settings, out))
+            bar.update()
     bar.close()
+    sweep.sort(key=lambda r: (r["depth"], r["width"], r["kind"] != "sn"))
     results.sort(key=lambda r: r["seed"])
-    summary = summarize(results, settings, time.perf_counter() - t0)
+    summary = summarize(results, sweep, settings, time.perf_counter() - t0)
     files = []
     if plots:
         from .plots import plot_all

@@ -5,7 +5,8 @@
 - ``energy.png``: stored energy over energy put in against time (log scale), each law at both steps;
 - ``waves.png``: strain along the bars at a few times (certified steps);
 - ``punch.png``: element strain size in the punched block at the end of the certified runs;
-- ``rates.png``: stable runs out of all seeds, and steps needed at the certified step.
+- ``rates.png``: stable runs out of all seeds, and steps needed at the certified step;
+- ``sweep.png``: the network-size sweep: certified bound and steps against the number of parameters.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def plot_fits(showcase, path: Path):
 def plot_energy(showcase, path: Path):
     import matplotlib.pyplot as plt
 
-    cases = [k for k in ("bar_tension", "punch_2d", "rubber_stretch") if _runs(showcase, k)]
+    cases = [k for k in ("bar_tension", "punch_2d", "rubber_stretch", "block_vibration") if _runs(showcase, k)]
     fig, axes = plt.subplots(1, len(cases), figsize=(4.4 * len(cases), 3.8), squeeze=False)
     for ax, key in zip(axes[0], cases):
         scale, unit = _time_unit(max(r["history"]["time"][-1] for r in _runs(showcase, key)))
@@ -182,6 +183,33 @@ def plot_rates(summary, path: Path):
     return fig
 
 
+def plot_sweep(summary, path: Path):
+    """Bound and steps of the SN and the unconstrained networks of each size; ``None`` without a sweep."""
+    import matplotlib.pyplot as plt
+
+    rows = summary["sweep"]["rows"]
+    if not rows:
+        return None
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 3.8))
+    n = np.array([r["parameters"] for r in rows], dtype=float)
+    for kind in ("sn", "unconstrained"):
+        a.scatter(n, [r[f"{kind}_bound"] for r in rows], color=COLORS[kind], label=f"{LAW_NAMES[kind]}: certified L")
+        a.scatter(n, [r[f"{kind}_largest_tangent"] for r in rows], color=COLORS[kind], marker="x",
+                  label=f"{LAW_NAMES[kind]}: largest tangent found")
+        b.scatter(n, [r[f"{kind}_steps"] for r in rows], color=COLORS[kind], label=LAW_NAMES[kind])
+    for r in rows:
+        a.annotate(f"{r['depth']}x{r['width']}", (r["parameters"], r["unconstrained_bound"]), fontsize=6)
+    for ax in (a, b):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("network parameters")
+        ax.legend(fontsize=7)
+    a.set_ylabel("stiffness [MPa]")
+    b.set_ylabel(f"steps for {SCENARIOS[summary['sweep']['scenario']].title}")
+    fig.tight_layout()
+    return fig
+
+
 def plot_all(summary, showcase, settings: Settings, out: Path) -> list[Path]:
     """Write every figure into ``out``; return the paths."""
     import matplotlib
@@ -191,7 +219,8 @@ def plot_all(summary, showcase, settings: Settings, out: Path) -> list[Path]:
 
     makers = {"fits.png": lambda p: plot_fits(showcase, p), "energy.png": lambda p: plot_energy(showcase, p),
               "waves.png": lambda p: plot_waves(showcase, settings, p),
-              "punch.png": lambda p: plot_punch(showcase, settings, p), "rates.png": lambda p: plot_rates(summary, p)}
+              "punch.png": lambda p: plot_punch(showcase, settings, p), "rates.png": lambda p: plot_rates(summary, p),
+              "sweep.png": lambda p: plot_sweep(summary, p)}
     written = []
     for name, make in makers.items():
         fig = make(out / name)

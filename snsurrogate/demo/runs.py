@@ -99,19 +99,21 @@ def model_record(material: Material, kind: str, model: SurrogateModel, path: Pat
 
 
 def time_steps(scenario: Scenario, section: dict, settings: Settings, law) -> dict[str, float]:
-    """``certified`` and ``nominal`` steps [s] of a law on the scenario's mesh, and the bound used."""
-    case = load_case(scenario.case(section, "auto", settings))
+    """``certified`` and ``nominal`` steps [s] of a law on the scenario's mesh, the bound used and, for a long
+    run, its end time ``long_steps x certified`` [s] (the nominal-step run covers the same time)."""
+    case = load_case(scenario.case(section, "auto", settings, end=1.0))  # any end: only the step is sized
     step = choose_time_step(build(case).solver, case.time.model_copy(update={"dt": "auto", "safety": SAFETY}))
     certified, bound, e0 = step.dt, step.report.lipschitz_bound, nominal_stiffness(law)
+    end = settings.long_steps * certified if scenario.long else None
     return {"certified": certified, "nominal": certified * math.sqrt(bound / e0), "dt_certified": step.dt_certified,
-            "lipschitz_bound": bound, "nominal_stiffness": e0}
+            "lipschitz_bound": bound, "nominal_stiffness": e0, "end": end}
 
 
 def run_case(scenario: Scenario, section: dict, kind: str, step: str, steps: dict, settings: Settings,
              out: Path, law, data_strain: float, keep: bool) -> dict[str, Any]:
     """Run one case and return its record (and, with ``keep``, its energy history and snapshots)."""
     dt = steps[step]
-    res = simulate(scenario.case(section, dt, settings), out, progress=False, keep_frames=True)
+    res = simulate(scenario.case(section, dt, settings, end=steps["end"]), out, progress=False, keep_frames=True)
     s = res.summary
     strains = [e for _, e, _ in res.snapshots]
     finite = [e for e in strains if np.isfinite(e).all()]
@@ -121,6 +123,7 @@ def run_case(scenario: Scenario, section: dict, kind: str, step: str, steps: dic
         "dt": dt, "dt_certified": steps["dt_certified"], "dt_over_certified": dt / steps["dt_certified"],
         "stable": s["stable"], "steps": s["steps"], "steps_planned": n_steps(s["end"], dt),
         "energy_error": s["energy_error"], "energy_growth": energy_growth(res.history),
+        "energy_drift": s["energy_drift"], "energy_monitor": s["energy_monitor"], "long": scenario.long,
         "wall_seconds": s["wall_seconds"],
         "blowup_time": s["unstable_at"]["time"] if not s["stable"] else None,
         "max_strain": size, "data_strain": data_strain,

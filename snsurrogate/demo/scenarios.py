@@ -14,6 +14,13 @@ model file, or the exact analytic law) and a time step; the solver never knows w
 - ``rubber_stretch``: a 100 mm rubber bar (Treloar's natural rubber), fixed at its left end, pulled at
   its right end at 10 m/s (ramped over the first 10 % of the run) to a mean stretch of 6.5, into the
   stiff upturn of the measured curve (data to stretch 7.6).
+- ``bar_vibration`` / ``block_vibration`` (the *long runs*): the bar of the cubic material (both ends
+  fixed) and a 40 mm x 20 mm plane-strain block of the plane-strain potential law (bottom edge fixed)
+  vibrating freely from a random initial velocity field (normal components of standard deviation
+  ``Settings.long_speed`` [mm/s], fixed seed), for ``Settings.long_steps`` steps at the certified
+  step. Nothing is put in after the start, so the true energy (kinetic + strain energy) must stay
+  constant: its drift is what the solver's energy monitor measures and what a nonlinear instability
+  below the certified step would show.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ PUNCH_PULSE = [[0.0, 0.0], [5e-6, 1.0], [1.5e-5, 1.0], [2e-5, 0.0]]  # [s, -]
 PUNCH_END = 6e-5  # s: about three passes of the longitudinal wave through the 20 mm height
 RUBBER_SPEED = 1.0e4  # mm/s
 RUBBER_STRETCH = 6.5  # mean stretch reached at the end of the run [-]
+LONG_SEED = 7  # seed of the random initial velocity of the long runs
 
 
 @dataclass(frozen=True)
@@ -47,16 +55,25 @@ class Scenario:
         Key of :data:`snsurrogate.demo.settings.MATERIALS` whose fitted laws it runs.
     description
         What happens, with its numbers and units.
+    long
+        A long run: its end time is ``Settings.long_steps`` certified steps (passed as ``end``), not fixed.
     """
 
     key: str
     title: str
     material: str
     description: str
+    long: bool = False
 
-    def case(self, material: dict[str, Any], dt: float | str, settings: Settings) -> dict[str, Any]:
-        """The case dictionary for a ``[material]`` section and a time step ``dt`` [s] (or ``"auto"``)."""
+    def case(self, material: dict[str, Any], dt: float | str, settings: Settings,
+             end: float | None = None) -> dict[str, Any]:
+        """The case dictionary for a ``[material]`` section and a time step ``dt`` [s] (or ``"auto"``);
+        ``end`` [s] is the end time of a long run (required there, ignored otherwise)."""
         body = BUILDERS[self.key](settings)
+        if self.long:
+            if end is None:
+                raise ValueError(f"the long run {self.key!r} needs an end time")
+            body["time"]["end"] = end
         body["units"] = dict(UNITS)
         body["material"] = dict(material)
         body["time"]["dt"] = dt
@@ -110,11 +127,27 @@ def _rubber(settings: Settings) -> dict[str, Any]:
     }
 
 
+def _vibration(settings: Settings, two_d: bool) -> dict[str, Any]:
+    if two_d:
+        lx, ly = BLOCK
+        mesh = {"generate": "rectangle", "size": [lx, ly], "divisions": list(settings.long_divisions),
+                "element": "quad4", "section": 1.0}
+        fixed = [{"name": "base", "type": "fixed", "nodes": {"group": "bottom"}}]
+    else:
+        mesh = {"generate": "line", "length": BAR_LENGTH, "divisions": settings.bar_divisions, "section": 1.0}
+        fixed = [{"name": f"{side} end", "type": "fixed", "nodes": {"group": side}} for side in ("left", "right")]
+    return {"mesh": mesh, "boundary": fixed,
+            "initial": {"random_velocity": {"amplitude": settings.long_speed, "seed": LONG_SEED}},
+            "time": {}}
+
+
 BUILDERS = {
     "bar_tension": lambda s: _bar(s, -1.0),
     "bar_compression": lambda s: _bar(s, 1.0),
     "punch_2d": _punch,
     "rubber_stretch": _rubber,
+    "bar_vibration": lambda s: _vibration(s, False),
+    "block_vibration": lambda s: _vibration(s, True),
 }
 
 SCENARIOS = {
@@ -133,4 +166,12 @@ SCENARIOS = {
         "rubber_stretch", "rubber bar under large stretch (real data)", "rubber",
         f"100 mm natural-rubber bar, left end clamped, right end pulled at 10 m/s to a mean stretch of "
         f"{RUBBER_STRETCH:g}; {rubber_end_time() * 1e3:.1f} ms"),
+    "bar_vibration": Scenario(
+        "bar_vibration", "1-D bar, free vibration (long run)", "cubic",
+        "100 mm bar, both ends fixed, random initial velocity (standard deviation `long_speed` per node), "
+        "`long_steps` certified steps; nothing put in after the start", long=True),
+    "block_vibration": Scenario(
+        "block_vibration", "2-D block, free vibration (long run)", "plane",
+        "40 mm x 20 mm plane-strain block, bottom edge fixed, random initial velocity (standard deviation "
+        "`long_speed` per component), `long_steps` certified steps; nothing put in after the start", long=True),
 }

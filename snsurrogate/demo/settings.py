@@ -81,6 +81,13 @@ class Settings:
         Training budget and architecture, identical for the SN and the unconstrained model.
     bar_divisions, block_divisions, rubber_divisions
         Mesh sizes of the 1-D bar (100 mm), the 2-D block (40 mm x 20 mm) and the rubber bar (100 mm).
+    long_steps, long_divisions, long_speed
+        The long runs (:mod:`snsurrogate.demo.scenarios`, ``*_vibration``): steps at the certified step
+        (the nominal-step run covers the same physical time), divisions of their 2-D block and the
+        standard deviation of their random initial velocity per component [mm/s].
+    sweep_depths, sweep_widths, sweep_epochs
+        The network-size sweep (:mod:`snsurrogate.demo.sweep`): hidden layers, widths and Adam epochs of
+        each SN / unconstrained pair fitted to the 1-D data (one seed; empty depths: no sweep).
     frames
         ParaView frames written per run.
     workers
@@ -95,6 +102,12 @@ class Settings:
     bar_divisions: int = 100
     block_divisions: tuple[int, int] = (40, 20)
     rubber_divisions: int = 25
+    long_steps: int = 6000
+    long_divisions: tuple[int, int] = (20, 10)
+    long_speed: float = 3.0e4
+    sweep_depths: tuple[int, ...] = (2, 3, 4, 6)
+    sweep_widths: tuple[int, ...] = (32, 64, 128)
+    sweep_epochs: int = 900
     frames: int = 10
     workers: int = field(default_factory=default_workers)
     quick: bool = False
@@ -106,4 +119,5 @@ class Settings:
 
 FULL = Settings()
 QUICK = Settings(seeds=2, epochs=150, polish_epochs=30, bar_divisions=50, block_divisions=(20, 10),
-                 rubber_divisions=20, frames=6, quick=True)
+                 rubber_divisions=20, long_steps=1500, long_divisions=(10, 5), sweep_depths=(2, 4),
+                 sweep_widths=(32,), sweep_epochs=150, frames=6, quick=True)
