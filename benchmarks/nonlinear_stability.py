@@ -92,7 +92,7 @@ FITTED = {  # law key -> (dimension, data file, fit keyword arguments, read keyw
                             {"strain": ["exx", "eyy", "ezz", "gyz", "gxz", "gxy"],
                              "stress": ["sxx_MPa", "syy_MPa", "szz_MPa", "syz_MPa", "sxz_MPa", "sxy_MPa"]}),
 }
-FRACTIONS = (0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 1.0)
+FRACTIONS = (0.03, 0.05, 0.1, 0.2, 0.3, 0.5, 0.9)
 AMPLITUDES = (0.1, 1.0, 10.0, 100.0)
 M_FRACTIONS = (0.0, 0.1, 0.5)
 DRIFT_LIMIT = 0.01  # the monitor's warning level: 1 %

@@ -34,8 +34,13 @@ Certificate, for every strain (not only the data range), from :math:`0 \\le \\va
 
 Both are computed from exact singular values (float64) of the weights used at inference. The upper
 bound is attained when every ridge is fully on at once along the top singular direction; the lower one
-when every ridge is off. Training keeps :math:`V = g \\hat V / \\|\\hat V\\|_2` (PyTorch's spectral
-normalization of one matrix) with :math:`g^2 = L_{target} s_\\varepsilon / s_\\sigma`, so the target is the bound.
+when every ridge is off. Training keeps :math:`V = g \\hat V / \\max(1, \\|\\hat V\\|_2)`
+(:class:`SpectralBall`: the exact norm by SVD, differentiated through) with
+:math:`g^2 = L_{target} s_\\varepsilon / s_\\sigma`, so :math:`L \\le L_{target}`: the target caps the bound, and
+the fit may stay below it. Unlike a normalization to exactly :math:`g` (PyTorch's ``spectral_norm``), the
+ball lets the data-fitted start :math:`\\hat V = V_0 / g` be used as it is and lets training shrink the
+norm; measured on ``data/synthetic_3d.csv`` (defaults, seed 0): R² 0.99696 against 0.98515 normalized to
+exactly ``g``, 0.99847 against 0.99797 on the plane-strain set, 0.99668 against 0.95303 on the 1-D cubic set.
 """
 
 from __future__ import annotations
@@ -43,7 +48,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 from torch.nn.utils import parametrize
-from torch.nn.utils.parametrizations import spectral_norm
 
 from .projection import unit_spectral_norm
 
@@ -53,6 +57,18 @@ DEFAULT_RIDGES = 64
 #: Initial size of the ridge rows relative to ``sqrt(||C_lin||_2 / K)`` (measured on the plane-strain set:
 #: 0.5 fits to R² 0.998, 1.0 stalls at 0.989).
 RIDGE_INIT = 0.5
+
+
+class SpectralBall(nn.Module):
+    """Parametrization ``W -> W / max(1, ||W||_2)``: the weight stays in the unit spectral-norm ball.
+
+    The norm is the exact largest singular value (``torch.linalg.matrix_norm(ord=2)``, an SVD of a
+    ``(d + K) x d`` matrix, cheap at these sizes) and is differentiated through, so the constraint is
+    exact at every step, not a power-iteration estimate. The inference form is still projected in float64
+    by :func:`freeze_potential` and the bound recomputed from what is stored."""
+
+    def forward(self, w: torch.Tensor) -> torch.Tensor:
+        return w / torch.linalg.matrix_norm(w, ord=2).clamp_min(1.0)
 
 
 def curvature_terms(u: torch.Tensor, profile: str, order: int = 1) -> tuple[torch.Tensor, ...]:
@@ -98,7 +114,7 @@ class PotentialNetwork(nn.Module):
     arch
         The architecture; ``d_in == d_out == d``.
     spectral
-        Parametrize ``W`` by spectral normalization (training form).
+        Parametrize ``W`` by :class:`SpectralBall` (training form).
     """
 
     def __init__(self, arch, spectral: bool = False) -> None:
@@ -109,7 +125,7 @@ class PotentialNetwork(nn.Module):
         self.ridge_bias = nn.Parameter(torch.zeros(k))
         self.log_width = nn.Parameter(torch.zeros(k))
         if spectral:
-            spectral_norm(self.linears[0])
+            parametrize.register_parametrization(self.linears[0], "weight", SpectralBall())
         self._gain = float(arch.gains[0])
 
     @property
@@ -192,8 +208,8 @@ class PotentialNetwork(nn.Module):
             p0 = (q * lam.sqrt()) @ q.T
             k = self.arch.hidden[0]
             w0 = torch.randn(k, d, generator=gen, dtype=torch.float64) * (RIDGE_INIT * float(lam.max().sqrt()) / k**0.5)
-            scale = 1.0 / self._gain if not self.spectral else 1.0
-            param.copy_((torch.cat((p0, w0)) * scale).to(param))
+            # V = g W: W = V_0 / g, inside the unit ball when the start's bound is below the target
+            param.copy_((torch.cat((p0, w0)) / self._gain).to(param))
         was = self.training
         self.eval()
         v = lin.weight * self._gain
@@ -246,5 +262,5 @@ def is_potential(net) -> bool:
     return isinstance(getattr(net, "network", net), PotentialNetwork)
 
 
-__all__ = ["CURVATURES", "DEFAULT_RIDGES", "PotentialNetwork", "curvature_terms", "freeze_potential",
-           "is_potential", "potential_bounds"]
+__all__ = ["CURVATURES", "DEFAULT_RIDGES", "PotentialNetwork", "SpectralBall", "curvature_terms",
+           "freeze_potential", "is_potential", "potential_bounds"]
