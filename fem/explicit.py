@@ -338,7 +338,7 @@ class ExplicitSolver:
         return torch.mul(self.bc.vel_values, factor, out=self._vel_buf)
 
     # -- the run -------------------------------------------------------------------------------
-    def time_step(self, dt: float | str = "auto", safety: float = 0.9) -> TimeStep | None:
+    def time_step(self, dt: float | str = "auto", safety: float | None = None) -> TimeStep | None:
         """The step of a run: ``"auto"`` by :func:`fem.stability.choose_time_step` (this mesh, material,
         geometry and damping); a number [time] is used as given (``None`` is returned for it)."""
         if isinstance(dt, str):
@@ -371,7 +371,7 @@ class ExplicitSolver:
                     break
         return RunPlan(n, float(dt), (_time.perf_counter() - t0) / max(k, 1))
 
-    def run(self, t_end: float, dt: float | str = "auto", *, safety: float = 0.9, writer=None,
+    def run(self, t_end: float, dt: float | str = "auto", *, safety: float | None = None, writer=None,
             observers: Sequence[object] = (), output_every: int | None = None, n_frames: int | None = None,
             progress: bool = False, energy_warn: float = 0.01, energy_stop: float | None = 0.1,
             runaway: float = 1000.0,
@@ -385,7 +385,8 @@ class ExplicitSolver:
             Final time [time].
         dt
             Time step [time], used as given, or ``"auto"``: ``safety`` x damping factor x the certified
-            step (:meth:`time_step`).
+            step (:meth:`time_step`); ``safety=None`` (default): :func:`fem.stability.default_safety` (0.9 for
+            a linear law, :data:`fem.stability.NONLINEAR_SAFETY` for any other).
         writer, observers
             A :class:`fem.output.OutputWriter` and/or other observers (:class:`fem.schedule.Observer`): a
             frame at step 0, then at the steps of the :class:`fem.schedule.Schedule` (``output_every``, or

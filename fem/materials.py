@@ -19,10 +19,12 @@ Every law, analytic or learned, is used through the same members (:class:`Materi
   with ``stress = d energy / d strain``: the solver's true-energy monitor uses it (:mod:`fem.energy`);
 - ``symmetric``: whether the tangent is symmetric by construction (a potential law);
 - ``tangent_lower_bound``: a certified lower bound ``m`` of the tangent's eigenvalues [stress unit], or
-  ``None`` when there is none (the law may soften).
+  ``None`` when there is none (the law may soften);
+- ``linear``: ``True`` only for a law with a constant tangent; ``dt = "auto"`` then takes the linear safety
+  factor 0.9, every other law the nonlinear one (:func:`fem.stability.default_safety`).
 
-The last three are read with ``getattr`` (defaults ``None``, ``False``, ``None``), so a law written before
-them still runs, with the weaker ``"work"`` energy check.
+The last four are read with ``getattr`` (defaults ``None``, ``False``, ``None``, ``False``), so a law written
+before them still runs, with the weaker ``"work"`` energy check and the nonlinear safety factor.
 
 The solver does not know which kind of law it has. A fitted ``snsurrogate`` model satisfies the
 protocol through the adapter in ``snsurrogate`` (``fem`` never imports ``snsurrogate``).
@@ -115,6 +117,7 @@ class LinearElastic:
     certified_strain = None
     certified_by = "closed form of the analytic law (||C||_2 of its constant stiffness)"
     symmetric = True
+    linear = True  # constant tangent: dt = "auto" takes fem.stability.LINEAR_SAFETY
 
     def __init__(self, E: float, nu: float = 0.0, density: float = 1.0, mode: str = "3d") -> None:
         self.E, self.nu, self.density = _positive("E", E), _poisson(nu), _positive("density", density)

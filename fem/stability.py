@@ -19,7 +19,12 @@ Bounds, cheapest first (each a :class:`Bound` with its method and whether it is 
 
 The certified step is the larger of the two certified bounds. ``dt_auto = safety x (sqrt(1 + xi^2) - xi)
 x dt_certified``, with ``xi`` the fraction of critical damping in the highest mode; the damping
-reduction and the safety factor are reported separately.
+reduction and the safety factor are reported separately. The default safety (:func:`default_safety`) is
+``LINEAR_SAFETY`` (0.9) for a law with a constant tangent (``material.linear``), whose central-difference
+energy is conserved exactly below the critical step, and ``NONLINEAR_SAFETY`` for every other law: the
+certificate covers the linearised system only, and the nonlinear stability study
+(``benchmarks/nonlinear_stability.py``, ``docs/nonlinear-stability.md``) measured true-energy drifts above
+1 % over 20,000 steps down to small fractions of the certified step.
 
 At the state where ``dt_true`` is computed, the tangent is checked against the certificate
 (``||C_t||_2 <= L`` at every integration point; a violation raises :class:`CertificateError`), and
@@ -293,7 +298,21 @@ def true_bound(geom: Geometry, C: torch.Tensor, mass: np.ndarray, free=None, tol
     return Bound("true", dt, False, "tangent at the state (symmetric part)", time.perf_counter() - t0)
 
 
-def critical_time_step(mesh, material, *, safety: float = 0.9, damping: float = 0.0, section: float = 1.0,
+#: Safety factor of ``dt = "auto"`` for a law with a constant tangent (``material.linear``): as LS-DYNA's TSSFAC.
+LINEAR_SAFETY = 0.9
+#: Safety factor of ``dt = "auto"`` for any other law: the largest fraction of the certified step at which no
+#: run of the nonlinear stability study drifted by more than 1 % in true energy over 20,000 steps
+#: (``docs/nonlinear-stability.md``; ``python benchmarks/nonlinear_stability.py``).
+NONLINEAR_SAFETY = 0.05
+
+
+def default_safety(material) -> float:
+    """The safety factor of ``dt = "auto"`` when none is given: :data:`LINEAR_SAFETY` for a material that
+    declares a constant tangent (``linear = True``), else :data:`NONLINEAR_SAFETY`."""
+    return LINEAR_SAFETY if getattr(material, "linear", False) is True else NONLINEAR_SAFETY
+
+
+def critical_time_step(mesh, material, *, safety: float | None = None, damping: float = 0.0, section: float = 1.0,
                        methods=("element", "nodal", "global", "true"), state: torch.Tensor | None = None,
                        constrained=None, geom: Geometry | None = None) -> StabilityReport:
     """Every time-step bound for ``material`` on ``mesh`` (see the module docstring).
@@ -303,7 +322,8 @@ def critical_time_step(mesh, material, *, safety: float = 0.9, damping: float = 
     mesh, material
         A :class:`fem.mesh.Mesh` and any :class:`fem.materials.Material` with a certified ``lipschitz_bound``.
     safety
-        The safety factor applied to the certified step for ``dt_auto`` (0.9 as in LS-DYNA's TSSFAC).
+        The safety factor applied to the certified step for ``dt_auto``; ``None`` (default):
+        :func:`default_safety` (0.9 for a linear law, :data:`NONLINEAR_SAFETY` for any other).
     damping
         Fraction ``xi`` of critical damping in the highest mode; reduces the step by ``sqrt(1+xi^2) - xi``.
     section
@@ -317,6 +337,8 @@ def critical_time_step(mesh, material, *, safety: float = 0.9, damping: float = 
         Constrained dof numbers (fixed or prescribed): removed from the ``global`` and ``true``
         eigenproblems. The certified bounds ignore them (constraints only lower ``omega_max``).
     """
+    if safety is None:
+        safety = default_safety(material)
     if not 0 < safety <= 1:
         raise InputError(f"safety must be in (0, 1], got {safety!r}", "safety")
     L = float(material.lipschitz_bound)
@@ -423,7 +445,7 @@ class TimeStep:
         return self.report.bounds[self.report.certified_method].where
 
 
-def choose_time_step(mesh, material, *, dt: float | str = "auto", safety: float = 0.9, alpha: float = 0.0,
+def choose_time_step(mesh, material, *, dt: float | str = "auto", safety: float | None = None, alpha: float = 0.0,
                      allow_unsafe: bool = False, geom: Geometry | None = None, section: float = 1.0) -> TimeStep:
     """The time step of a run: ``dt = "auto"`` or a user value checked against the certified step.
 
@@ -445,7 +467,7 @@ def choose_time_step(mesh, material, *, dt: float | str = "auto", safety: float 
         if dt != "auto":
             raise InputError(f"dt must be a positive number or 'auto', got {dt!r}", "dt")
         damp = f" x damping factor {report.damping_factor:.4g}" if xi else ""
-        return TimeStep(report.dt_auto, f"auto: {safety:g}{damp} x certified {report.certified_method} step",
+        return TimeStep(report.dt_auto, f"auto: {report.safety:g}{damp} x certified {report.certified_method} step",
                         report, xi)
     dt = float(dt)
     if not (math.isfinite(dt) and dt > 0):

@@ -92,7 +92,8 @@ def choose_time_step(solver: fem.ExplicitSolver, time: Time, alpha: float = 0.0,
     """The step of a run with the ``[time]`` table ``time`` and damping ``alpha`` [1/time]
     (:func:`fem.stability.choose_time_step`); a refused step is a :class:`CaseFileError` at ``[time] dt``."""
     try:
-        return fem.choose_time_step(solver.mesh, solver.material, dt=time.dt, safety=time.safety, alpha=alpha,
+        safety = None if time.safety == "auto" else time.safety
+        return fem.choose_time_step(solver.mesh, solver.material, dt=time.dt, safety=safety, alpha=alpha,
                                     allow_unsafe=time.allow_unsafe_dt, geom=solver.geom)
     except InputError as exc:
         keys = {"dt": "[time] dt", "safety": "[time] safety", "damping": "[damping] alpha"}

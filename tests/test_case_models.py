@@ -117,7 +117,7 @@ def test_each_boundary_variant(bc, cls):
 
 def test_defaults_live_in_the_models():
     case = load_case(BAR)
-    assert case.time.dt == "auto" and case.time.safety == 0.9 and case.time.allow_unsafe_dt is False
+    assert case.time.dt == "auto" and case.time.safety == "auto" and case.time.allow_unsafe_dt is False
     assert case.damping.alpha == 0.0 and case.initial is None
     assert case.output.frames == 20 and case.output.n_frames == 20 and case.output.progress is True
     assert case.output.probes == ()
@@ -216,7 +216,8 @@ RULES = {
     "finite numbers": (case_with(BAR, time={"end": math.inf}), "[time] end: expected a positive number, got inf"),
     "strict integers": (case_with(BAR, mesh={**BAR["mesh"], "divisions": 10.0}),
                         "[mesh] divisions: expected a positive integer for a line, got 10.0"),
-    "safety": (case_with(BAR, time={"end": 1.0, "safety": 1.5}), "[time] safety: expected a number in (0, 1], got 1.5"),
+    "safety": (case_with(BAR, time={"end": 1.0, "safety": 1.5}),
+               "[time] safety: expected a number in (0, 1] or 'auto', got 1.5"),
     "not a table": (case_with(BAR, time=3), "[time]: expected a table [time], got 3"),
     "union not a table": (case_with(BAR, mesh=[1]), "[mesh]: expected a table [mesh], got [1]"),
     "boundary list": (case_with(BAR, boundary=[3]), "[[boundary]] #1: expected an array of tables [[boundary]], got 3"),
@@ -308,7 +309,7 @@ def test_the_reference_names_every_key_of_every_model_with_unit_and_default():
             for key in variant.model_fields:
                 assert f"{key} = " in text, (variant.__name__, key)
     for line in ("end = positive number [time] (required): end time",
-                 "safety = number in (0, 1], default 0.9: factor on the certified step",
+                 "safety = number in (0, 1] or 'auto', default 'auto': factor on the certified step",
                  "alpha = number >= 0 [1/time], default 0.0: damping coefficient",
                  "element = 'quad4' | 'tri3', default 'quad4': element type",
                  "generate = 'line': a bar along x", "file = string: mesh file, relative to the case file",

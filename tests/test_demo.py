@@ -12,6 +12,7 @@ import pytest
 import torch
 
 import snsurrogate
+from fem.stability import NONLINEAR_SAFETY
 from snsurrogate.cli import main
 from snsurrogate.demo.runs import energy_growth, strain_norm
 from snsurrogate.demo.scenarios import BAR_END, SCENARIOS
@@ -42,6 +43,8 @@ def test_time_steps_follow_the_certified_formula(demo):
     for r in s["runs"]:
         if r["step"] == "certified":
             assert r["dt_over_certified"] == pytest.approx(0.9)
+        elif r["step"] == "auto":  # the default: every law of the demo is nonlinear
+            assert r["long"] and r["dt_over_certified"] == pytest.approx(NONLINEAR_SAFETY)
         elif r["kind"] != "exact":  # nominal: the same formula with E0 in place of L
             m = models[r["seed"], r["material"], r["kind"]]
             ratio = math.sqrt(m["lipschitz_bound"] / m["nominal_stiffness"])
@@ -65,9 +68,10 @@ def test_exact_law_blows_up_at_its_nominal_step(demo):
     _, _, s = demo
     exact = [r for r in s["runs"] if r["kind"] == "exact"]
     assert {(r["scenario"], r["step"]) for r in exact} == {
-        (k, st) for k in ("bar_tension", "bar_compression", "bar_vibration") for st in ("nominal", "certified")}
+        (k, st) for k in ("bar_tension", "bar_compression", "bar_vibration") for st in ("nominal", "certified")
+    } | {("bar_vibration", "auto")}
     for r in exact:
-        assert r["stable"] == (r["step"] == "certified")
+        assert r["stable"] == (r["step"] != "nominal")
 
 
 def test_recorded_bounds_match_the_saved_models(demo):
@@ -123,7 +127,7 @@ def test_long_runs_run_their_steps_and_report_the_true_energy(demo):
     for r in long:
         want = "potential" if r["material"] == "plane" or r["kind"] == "exact" else "work"
         assert r["energy_monitor"] == want, r
-        if r["step"] == "certified":
+        if r["step"] != "nominal":
             assert r["stable"] and r["steps"] == QUICK.long_steps, r
             assert json.loads((out / r["out"] / "summary.json").read_text())["energy_drift"] == r["energy_drift"]
         if r["stable"]:
@@ -132,9 +136,11 @@ def test_long_runs_run_their_steps_and_report_the_true_energy(demo):
         key = (rate["scenario"], rate["kind"], rate["step"])
         rows = [r for r in long if (r["scenario"], r["kind"], r["step"]) == key]
         assert rate["drift_above_1_percent"] == sum(not r["stable"] or r["energy_drift"] > 0.01 for r in rows)
-    sn = [r for r in long if r["kind"] == "sn" and r["step"] == "certified"]
-    assert s["claim"]["sn_long_runs"] == len(sn) == 2 * s["seeds"]
-    assert s["claim"]["sn_long_clean"] == sum(r["energy_drift"] <= 0.01 for r in sn)
+    for step in ("certified", "auto"):
+        sn = [r for r in long if r["kind"] == "sn" and r["step"] == step]
+        claim = s["claim"]["sn_long_runs"][step]
+        assert claim["runs"] == len(sn) == 2 * s["seeds"]
+        assert claim["clean"] == sum(r["stable"] and r["energy_drift"] <= 0.01 for r in sn)
     assert "## Long runs" in (out / "report.md").read_text()
 
 

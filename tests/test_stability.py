@@ -20,7 +20,7 @@ from fem.element_matrices import assemble, geometric_matrices, stiffness_matrice
 from fem.errors import CertificateError, InstabilityError
 from fem.kinematics import geometry, strain, strain_operator
 from fem.mass import lumped_mass
-from fem.stability import critical_time_step
+from fem.stability import LINEAR_SAFETY, NONLINEAR_SAFETY, choose_time_step, critical_time_step, default_safety
 from snsurrogate.material import as_material
 from snsurrogate.model import SurrogateModel
 from snsurrogate.network import Architecture, StressNetwork, freeze
@@ -470,6 +470,29 @@ def test_damping_and_safety_factors():
             critical_time_step(mesh, mat, safety=bad, methods=("element",))
     with pytest.raises(ValueError):
         critical_time_step(mesh, mat, damping=-0.1, methods=("element",))
+
+
+def test_the_default_safety_is_linear_only_for_a_declared_constant_tangent():
+    """0.9 for linear elasticity (its central-difference energy is conserved below the critical step); the
+    study's nonlinear factor for every other law, for a law that does not say, and for a truthy non-bool."""
+    mesh = generate.rectangle(2.0, 1.0, 4, 2, element="quad4")
+    linear, cubic = LinearElastic(E, 0.25, RHO, mode="plane_strain"), HardeningCubic(E, 0.01, 0.1, 0.25, RHO,
+                                                                                       mode="plane_strain")
+    assert 0 < NONLINEAR_SAFETY < LINEAR_SAFETY == 0.9
+    assert default_safety(linear) == LINEAR_SAFETY and default_safety(cubic) == NONLINEAR_SAFETY
+
+    class Unsaid:
+        n_voigt, density, lipschitz_bound, certified_strain, certified_by = 3, RHO, 2 * E, None, "test"
+        stress, tangent = linear.stress, linear.tangent
+
+    odd = Unsaid()
+    odd.linear = 1  # not True: not a declaration
+    for mat in (linear, cubic, Unsaid(), odd):
+        base = critical_time_step(mesh, mat, safety=1.0, methods=("element", "nodal"))
+        chosen = choose_time_step(mesh, mat)
+        assert chosen.dt == pytest.approx(default_safety(mat) * base.dt_certified, rel=1e-14)
+        assert chosen.method == f"auto: {default_safety(mat):g} x certified {base.certified_method} step"
+    assert default_safety(Unsaid()) == default_safety(odd) == NONLINEAR_SAFETY
 
 
 # -- 9. float32 tangents: the tolerance follows the dtype ---------------------------------------------

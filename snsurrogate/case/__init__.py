@@ -152,7 +152,8 @@ Reference (generated from the models)
         end = positive number [time] (required): end time
         dt = positive number or 'auto' [time], default 'auto': time step; 'auto' = safety x certified
             stable step (element or nodal bound, whichever is larger; reduced for damping)
-        safety = number in (0, 1], default 0.9: factor on the certified step (dt = 'auto')
+        safety = number in (0, 1] or 'auto', default 'auto': factor on the certified step (dt = 'auto');
+            'auto': 0.9 for a linear law, 0.05 for any other (docs/nonlinear-stability.md)
         allow_unsafe_dt = bool, default false: run a user dt above the certified step (warned and
             recorded)
         allow_long_run = bool, default false: run more than 1e8 steps or an estimated 24 h (refused

@@ -225,6 +225,7 @@ Values = Annotated[tuple[Number, ...], AfterValidator(_one_to_three),
 EnergyStop = Annotated[Literal[False] | Fraction, Kind("number in (0, 1] or false", "a number in (0, 1] or false")]
 """A fraction, or ``false`` for "never"."""
 
+Safety = Annotated[Literal["auto"] | Fraction, Kind("number in (0, 1] or 'auto'", "a number in (0, 1] or 'auto'")]
 Dt = Annotated[Literal["auto"] | PositiveNumber, Kind("positive number or 'auto'", "a positive number or 'auto'")]
 
 

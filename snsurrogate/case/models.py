@@ -37,6 +37,7 @@ from pydantic import (
 from fem.generate import BOX_JITTER_LIMIT, RECTANGLE_JITTER_LIMIT
 from fem.kinematics import VOIGT_SIZE
 from fem.materials import MODES
+from fem.stability import NONLINEAR_SAFETY
 
 from .kinds import (
     AXES,
@@ -53,6 +54,7 @@ from .kinds import (
     Poisson,
     PositiveInt,
     PositiveNumber,
+    Safety,
     Seed,
     Text,
     Values,
@@ -336,7 +338,8 @@ class Time(Table):
     end: PositiveNumber = key("end time", unit="time")
     dt: Dt = key("time step; 'auto' = safety x certified stable step (element or nodal bound, whichever is larger; "
                  "reduced for damping)", unit="time", default="auto")
-    safety: Fraction = key("factor on the certified step (dt = 'auto')", default=0.9)
+    safety: Safety = key("factor on the certified step (dt = 'auto'); 'auto': 0.9 for a linear law, "
+                         f"{NONLINEAR_SAFETY:g} for any other (docs/nonlinear-stability.md)", default="auto")
     allow_unsafe_dt: Flag = key("run a user dt above the certified step (warned and recorded)", default=False)
     allow_long_run: Flag = key("run more than 1e8 steps or an estimated 24 h (refused otherwise; also "
                                "simulate --allow-long-run)", default=False)

@@ -42,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
     case, solver, mat = setup.case, setup.solver, setup.solver.material
     for w in setup.warnings:  # the same mesh notes and case warnings that 'simulate' records
         print(f"warning: {w}")
-    t_end, safety = case.time.end, case.time.safety
+    t_end = case.time.end
+    safety = None if case.time.safety == "auto" else case.time.safety  # None: fem.stability.default_safety
     methods = ("element", "nodal", "global", "true") if args.use_global else ("element", "nodal", "true")
     constrained = solver.bc.constrained.cpu().numpy()
     first = critical_time_step(setup.mesh, mat, methods=("element", "nodal"), geom=solver.geom)
@@ -68,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{name:<9} {status:<10} {b.dt:>14.6g} {ratio:>11.3f} {steps:>13}  {b.where}")
     print(f"{'auto':<9} {'certified':<10} {report.dt_auto:>14.6g} "
           f"{report.dt_auto / report.dt_true if report.dt_true else float('nan'):>11.3f} "
-          f"{report.steps(t_end, report.dt_auto):>13}  = safety {safety:g} x damping factor "
+          f"{report.steps(t_end, report.dt_auto):>13}  = safety {report.safety:g} x damping factor "
           f"{report.damping_factor:.4g} (xi = {xi:.3g}) x {report.certified_method} step")
     print()
     if report.dt_global:

@@ -23,7 +23,7 @@ from .scenarios import SCENARIOS
 from .settings import MATERIALS, Settings
 
 COLORS = {"sn": "tab:blue", "unconstrained": "tab:red", "exact": "0.35"}
-STYLE = {"certified": "-", "nominal": ":"}
+STYLE = {"certified": "-", "nominal": ":", "auto": "--"}
 
 
 def _save(fig, path: Path) -> Path:

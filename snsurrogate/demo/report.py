@@ -17,7 +17,7 @@ from fem.atomic import write_text
 
 from ..version import __version__
 from .scenarios import SCENARIOS
-from .settings import KIND_NAMES, KINDS, MATERIALS, STEPS, UNITS, Settings
+from .settings import KIND_NAMES, KINDS, LONG_STEPS, MATERIALS, UNITS, Settings
 from .sweep import MATERIAL as SWEEP_MATERIAL
 from .sweep import SCENARIO as SWEEP_SCENARIO
 from .sweep import sweep_ratios
@@ -92,7 +92,7 @@ def summarize(results: list[dict], sweep: list[dict], settings: Settings, second
     rates = []
     for sc in SCENARIOS:
         for kind in (*KINDS, "exact"):
-            for step in STEPS:
+            for step in LONG_STEPS:
                 rows = [r for r in runs if r["scenario"] == sc and r["kind"] == kind and r["step"] == step]
                 if not rows:
                     continue
@@ -114,13 +114,14 @@ def summarize(results: list[dict], sweep: list[dict], settings: Settings, second
     sn_cert = [r for r in runs if r["kind"] == "sn" and r["step"] == "certified"]
     holds = all(r["stable"] for r in sn_cert)
     unc_cert = [r for r in runs if r["kind"] == "unconstrained" and r["step"] == "certified"]
-    sn_long = [r for r in sn_cert if r["long"]]
-    long_clean = sum(r["stable"] and (r["energy_drift"] or 0.0) <= DRIFT_WARN for r in sn_long)
+    long_runs = {}  # SN long runs per step: how many, how many stable within 1 % drift, the largest drift
+    for step in ("certified", "auto"):
+        rows = [r for r in runs if r["kind"] == "sn" and r["step"] == step and r["long"]]
+        long_runs[step] = {
+            "runs": len(rows), "clean": sum(r["stable"] and (r["energy_drift"] or 0.0) <= DRIFT_WARN for r in rows),
+            "largest_drift": max((r["energy_drift"] for r in rows if r["energy_drift"] is not None), default=None)}
     claim = {
-        "holds": holds,
-        "sn_long_runs": len(sn_long), "sn_long_clean": long_clean,
-        "sn_long_largest_drift": max((r["energy_drift"] for r in sn_long if r["energy_drift"] is not None),
-                                     default=None),
+        "holds": holds, "sn_long_runs": long_runs,
         "sn_certified_stable": sum(r["stable"] for r in sn_cert), "sn_certified_runs": len(sn_cert),
         "unconstrained_certified_stable": sum(r["stable"] for r in unc_cert),
         "unconstrained_certified_runs": len(unc_cert),
@@ -250,9 +251,14 @@ def _long_section(s: dict[str, Any]) -> list[str]:
                     _range(r["dt_over_certified"]), _range(r["steps"], ".0f"), r["energy_monitor"],
                     _range(r["energy_drift"]), f"{r['drift_above_1_percent']}/{r['n']}", _range(r["max_strain"]))
                    for r in rows])
-    largest = "n/a" if c["sn_long_largest_drift"] is None else f"{100 * c['sn_long_largest_drift']:.3g} %"
-    out += ["", f"SN laws at the certified step: {c['sn_long_clean']}/{c['sn_long_runs']} long runs stable with at "
-            f"most 1 % drift (largest drift {largest}). The drift of a `work` monitor is not an energy check.", ""]
+    said = []
+    for step, name in (("certified", "the certified step (safety 0.9)"), ("auto", "the default dt = \"auto\"")):
+        x = c["sn_long_runs"][step]
+        largest = "n/a" if x["largest_drift"] is None else f"{100 * x['largest_drift']:.3g} %"
+        said.append(f"at {name} {x['clean']}/{x['runs']} (largest drift {largest})")
+    out += ["", "SN long runs stable with at most 1 % drift: " + "; ".join(said) + ". The drift of a `work` "
+            "monitor is not an energy check. `docs/nonlinear-stability.md` measures the drift over 4,592 "
+            "randomized runs and explains it.", ""]
     return out
 
 

@@ -8,7 +8,12 @@ bounds, each proportional to ``1 / sqrt(stiffness)``):
 - ``certified``: with the model's certified Lipschitz bound ``L`` [MPa]: ``dt_certified``;
 - ``nominal``: with the model's initial stiffness ``E_0 = ||C_t(0)||_2`` [MPa] (the tangent at zero
   strain) in place of ``L``, the step an engineer would take from the nominal modulus:
-  ``dt_nominal = dt_certified x sqrt(L / E_0)``.
+  ``dt_nominal = dt_certified x sqrt(L / E_0)``;
+- ``auto`` (long runs only): what ``dt = "auto"`` takes by default,
+  :func:`fem.stability.default_safety` ``x`` the certified step (the nonlinear safety factor of the
+  study ``docs/nonlinear-stability.md`` for every law here).
+
+A long run takes ``Settings.long_steps`` steps at each of its steps (so the three cover different times).
 
 Runs above the certified step are made with ``allow_unsafe_dt = true`` and recorded as such.
 """
@@ -31,7 +36,7 @@ from ..model import SurrogateModel
 from ..simulation import choose_time_step, n_steps, simulate
 from ..training import fit
 from .scenarios import SCENARIOS, Scenario
-from .settings import KINDS, MATERIALS, STEPS, Material, Settings
+from .settings import KINDS, LONG_STEPS, MATERIALS, STEPS, Material, Settings
 
 SAFETY = 0.9
 
@@ -99,21 +104,22 @@ def model_record(material: Material, kind: str, model: SurrogateModel, path: Pat
 
 
 def time_steps(scenario: Scenario, section: dict, settings: Settings, law) -> dict[str, float]:
-    """``certified`` and ``nominal`` steps [s] of a law on the scenario's mesh, the bound used and, for a long
-    run, its end time ``long_steps x certified`` [s] (the nominal-step run covers the same time)."""
+    """``certified``, ``nominal`` and ``auto`` steps [s] of a law on the scenario's mesh, and the bound used."""
     case = load_case(scenario.case(section, "auto", settings, end=1.0))  # any end: only the step is sized
-    step = choose_time_step(build(case).solver, case.time.model_copy(update={"dt": "auto", "safety": SAFETY}))
+    solver = build(case).solver
+    step = choose_time_step(solver, case.time.model_copy(update={"dt": "auto", "safety": SAFETY}))
+    auto = choose_time_step(solver, case.time.model_copy(update={"dt": "auto", "safety": "auto"}))
     certified, bound, e0 = step.dt, step.report.lipschitz_bound, nominal_stiffness(law)
-    end = settings.long_steps * certified if scenario.long else None
-    return {"certified": certified, "nominal": certified * math.sqrt(bound / e0), "dt_certified": step.dt_certified,
-            "lipschitz_bound": bound, "nominal_stiffness": e0, "end": end}
+    return {"certified": certified, "nominal": certified * math.sqrt(bound / e0), "auto": auto.dt,
+            "dt_certified": step.dt_certified, "lipschitz_bound": bound, "nominal_stiffness": e0}
 
 
 def run_case(scenario: Scenario, section: dict, kind: str, step: str, steps: dict, settings: Settings,
              out: Path, law, data_strain: float, keep: bool) -> dict[str, Any]:
     """Run one case and return its record (and, with ``keep``, its energy history and snapshots)."""
     dt = steps[step]
-    res = simulate(scenario.case(section, dt, settings, end=steps["end"]), out, progress=False, keep_frames=True)
+    end = settings.long_steps * dt if scenario.long else None
+    res = simulate(scenario.case(section, dt, settings, end=end), out, progress=False, keep_frames=True)
     s = res.summary
     strains = [e for _, e, _ in res.snapshots]
     finite = [e for e in strains if np.isfinite(e).all()]
@@ -174,7 +180,7 @@ def run_seed(seed: int, settings: Settings, out: str | Path, keep: bool = False)
             for sc in (s for s in SCENARIOS.values() if s.material == mat.key):
                 for kind, section in tables.items():
                     steps = time_steps(sc, section, settings, laws[kind])
-                    for step in STEPS:
+                    for step in LONG_STEPS if sc.long else STEPS:
                         where = out / "runs" / f"seed{seed}" / sc.key / f"{kind}_{step}"
                         rec = run_case(sc, section, kind, step, steps, settings, where, laws[kind], data_strain, keep)
                         rec["out"] = str(where.relative_to(out))

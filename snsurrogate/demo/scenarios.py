@@ -17,10 +17,10 @@ model file, or the exact analytic law) and a time step; the solver never knows w
 - ``bar_vibration`` / ``block_vibration`` (the *long runs*): the bar of the cubic material (both ends
   fixed) and a 40 mm x 20 mm plane-strain block of the plane-strain potential law (bottom edge fixed)
   vibrating freely from a random initial velocity field (normal components of standard deviation
-  ``Settings.long_speed`` [mm/s], fixed seed), for ``Settings.long_steps`` steps at the certified
-  step. Nothing is put in after the start, so the true energy (kinetic + strain energy) must stay
-  constant: its drift is what the solver's energy monitor measures and what a nonlinear instability
-  below the certified step would show.
+  ``Settings.long_speed`` [mm/s], fixed seed), for ``Settings.long_steps`` steps at each step
+  (nominal, certified, and the default ``dt = "auto"``). Nothing is put in after the start, so the
+  true energy (kinetic + strain energy) must stay constant: its drift is what the solver's energy
+  monitor measures and what a nonlinear instability below the certified step would show.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class Scenario:
     description
         What happens, with its numbers and units.
     long
-        A long run: its end time is ``Settings.long_steps`` certified steps (passed as ``end``), not fixed.
+        A long run: its end time is ``Settings.long_steps`` steps of the run's ``dt`` (passed as ``end``).
     """
 
     key: str
@@ -169,9 +169,9 @@ SCENARIOS = {
     "bar_vibration": Scenario(
         "bar_vibration", "1-D bar, free vibration (long run)", "cubic",
         "100 mm bar, both ends fixed, random initial velocity (standard deviation `long_speed` per node), "
-        "`long_steps` certified steps; nothing put in after the start", long=True),
+        "`long_steps` steps at each dt; nothing put in after the start", long=True),
     "block_vibration": Scenario(
         "block_vibration", "2-D block, free vibration (long run)", "plane",
         "40 mm x 20 mm plane-strain block, bottom edge fixed, random initial velocity (standard deviation "
-        "`long_speed` per component), `long_steps` certified steps; nothing put in after the start", long=True),
+        "`long_speed` per component), `long_steps` steps at each dt; nothing put in after the start", long=True),
 }

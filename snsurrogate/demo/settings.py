@@ -18,6 +18,7 @@ UNITS = {"length": "mm", "time": "s", "mass": "t", "stress": "MPa", "force": "N"
 KINDS = ("sn", "unconstrained")
 KIND_NAMES = {"sn": "SN", "unconstrained": "unconstrained"}
 STEPS = ("nominal", "certified")
+LONG_STEPS = (*STEPS, "auto")  # the long runs also run at the default dt = "auto"
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,8 @@ class Settings:
     bar_divisions, block_divisions, rubber_divisions
         Mesh sizes of the 1-D bar (100 mm), the 2-D block (40 mm x 20 mm) and the rubber bar (100 mm).
     long_steps, long_divisions, long_speed
-        The long runs (:mod:`snsurrogate.demo.scenarios`, ``*_vibration``): steps at the certified step
-        (the nominal-step run covers the same physical time), divisions of their 2-D block and the
+        The long runs (:mod:`snsurrogate.demo.scenarios`, ``*_vibration``): steps of each run (at the
+        nominal, the certified and the default ``auto`` step), divisions of their 2-D block and the
         standard deviation of their random initial velocity per component [mm/s].
     sweep_depths, sweep_widths, sweep_epochs
         The network-size sweep (:mod:`snsurrogate.demo.sweep`): hidden layers, widths and Adam epochs of
