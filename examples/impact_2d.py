@@ -6,7 +6,7 @@ Fits a spectrally normalized law to ``data/synthetic_plane_strain.csv`` (strains
 engineering shear; stresses sxx, syy, sxy in MPa), then runs a 40 mm x 20 mm plane-strain block
 (quad4 40 x 20, density 1.2e-9 t/mm^3): a punch moves the top edge over 0 <= x <= 10 mm down at
 2e4 mm/s (ramp 5e-6 s, hold, release at 2e-5 s), the bottom edge is fixed in y and the left edge in
-x (symmetry plane), until t = 6e-5 s with dt = "auto" (0.9 x the certified step). Prints the step,
+x (symmetry plane), until t = 6e-5 s with dt = "auto" (0.05 x the certified step for a nonlinear law). Prints the step,
 the largest element strain sqrt(e:e) reached (the data cover sqrt(e:e) <= 0.05) and the energy
 balance error. Open ``results.pvd`` in ParaView. Units: mm, s, t, MPa (force N, energy mJ).
 """

@@ -5,8 +5,8 @@
 Fits both models (same seed, hidden widths and epochs) to the synthetic hardening cubic
 ``data/synthetic_cubic_1d.csv`` (stress in MPa), saves them, and runs the same 1-D bar impact with
 each: a 100 mm bar (density 1.2e-9 t/mm^3), right end fixed, left end pulled at -6.5e4 mm/s (ramped
-up over the first 1e-5 s) until t = 1.2e-4 s, with dt = "auto" (0.9 x the step certified from the
-model's tangent bound L, here h sqrt(rho / L)). The SN model's bound is held at its target during
+up over the first 1e-5 s) until t = 1.2e-4 s, with dt = "auto" (0.05 x, the nonlinear default, the step
+certified from the model's tangent bound L, here h sqrt(rho / L)). The SN model's bound is held at its target during
 training; the unconstrained model's bound is whatever its weights give (with the default settings
 about 1.7 times the SN bound), so its certified step is smaller and its run takes more steps.
 Units: mm, s, t, MPa.

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from fem.stability import NONLINEAR_SAFETY
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
@@ -59,8 +61,8 @@ def test_sn_vs_unconstrained_example(tmp_path, one_thread):
         assert (tmp_path / f"{name}.pt").is_file() and (tmp_path / name / "results.pvd").is_file()
         assert 0 < m["largest_tangent_MPa"] <= m["lipschitz_bound_MPa"] * (1 + 1e-9)  # a lower bound of L
         assert m["stable"], name
-        # dt = "auto": 0.9 x the certified step, which for a uniform bar is h sqrt(rho / L)
-        assert m["dt_s"] == pytest.approx(0.9 * m["dt_certified_s"], rel=1e-12)
+        # dt = "auto": the nonlinear safety x the certified step, which for a uniform bar is h sqrt(rho / L)
+        assert m["dt_s"] == pytest.approx(NONLINEAR_SAFETY * m["dt_certified_s"], rel=1e-12)
         assert m["dt_certified_s"] == pytest.approx(h * math.sqrt(rho / m["lipschitz_bound_MPa"]), rel=1e-9)
         assert m["steps"] == math.ceil(r["end_s"] / m["dt_s"] - 1e-9)
         assert m["energy_error"] < 1e-6
@@ -75,7 +77,7 @@ def test_impact_2d_example(tmp_path, one_thread):
     assert r["pvd"] == str(tmp_path / "run" / "results.pvd") and Path(r["pvd"]).is_file()
     assert r["n_points"] == 601 and r["n_elements"] == 200
     assert r["stable"]
-    assert r["dt_s"] == pytest.approx(0.9 * r["dt_certified_s"], rel=1e-12)
+    assert r["dt_s"] == pytest.approx(NONLINEAR_SAFETY * r["dt_certified_s"], rel=1e-12)
     assert r["steps"] == math.ceil(r["end_s"] / r["dt_s"] - 1e-9)
     assert 0 < r["max_strain_norm"] < 1  # the punch deformed the block, and nothing blew up
     assert r["energy_error"] < 1e-6
@@ -88,7 +90,7 @@ def test_real_rubber_example(tmp_path, one_thread):
     assert r["n_points"] == 25
     assert r["stress_at_zero_strain_MPa"] == 0.0  # stress-free reference state
     assert r["stable"]
-    assert r["dt_s"] == pytest.approx(0.9 * r["dt_certified_s"], rel=1e-12)
+    assert r["dt_s"] == pytest.approx(NONLINEAR_SAFETY * r["dt_certified_s"], rel=1e-12)
     # the end moves 1e4 mm/s x 0.95 end = 550 mm, to within the step after the end time
     assert abs(r["mean_stretch"] - 6.5) <= 0.05 * 6.5
     assert abs(r["mean_stretch"] - 6.5) <= 2 * module.SPEED * r["dt_s"] / module.LENGTH

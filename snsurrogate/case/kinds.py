@@ -18,6 +18,8 @@ from pydantic import AfterValidator, BeforeValidator, Field, Strict
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError, PydanticUndefined
 
+from fem.stability import LINEAR_SAFETY, NONLINEAR_SAFETY
+
 AXES = ("x", "y", "z")
 Axis = Literal["x", "y", "z"]
 
@@ -225,6 +227,8 @@ Values = Annotated[tuple[Number, ...], AfterValidator(_one_to_three),
 EnergyStop = Annotated[Literal[False] | Fraction, Kind("number in (0, 1] or false", "a number in (0, 1] or false")]
 """A fraction, or ``false`` for "never"."""
 
+SAFETY_HELP = (f"factor on the certified step (dt = 'auto'); 'auto': {LINEAR_SAFETY:g} for a linear law, "
+               f"{NONLINEAR_SAFETY:g} for any other (docs/nonlinear-stability.md)")
 Safety = Annotated[Literal["auto"] | Fraction, Kind("number in (0, 1] or 'auto'", "a number in (0, 1] or 'auto'")]
 Dt = Annotated[Literal["auto"] | PositiveNumber, Kind("positive number or 'auto'", "a positive number or 'auto'")]
 

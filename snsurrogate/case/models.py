@@ -10,10 +10,9 @@ several forms, and the cross-field rules as validators.
 - ``[units]`` :class:`Units`, ``[initial]`` :class:`Initial`, ``[time]`` :class:`Time`, ``[damping]``
   :class:`Damping`, ``[output]`` :class:`Output`; node selections :class:`NodeSelection`;
 - :class:`Case`: all of them, and the rules that need the mesh dimension (material mode, ``nu``,
-  components, value counts, initial velocity, node coordinates). For a mesh file they wait until the
-  file is read, and for a fitted model until the model file has been checked against the mesh (its
-  size is the first thing to fit): the case is then validated again with ``context={"dim": ...,
-  "cell_type": ...}`` (:func:`snsurrogate.case.load.fit_to_mesh`).
+  components, value counts, initial velocity, node coordinates). For a mesh file they wait until the file
+  is read, and for a fitted model until the model file has been checked against the mesh (its size is the
+  first thing to fit): then the case is validated again (:func:`snsurrogate.case.load.fit_to_mesh`).
 
 Every default is written once, here; :mod:`snsurrogate.case.reference` prints them.
 """
@@ -37,10 +36,10 @@ from pydantic import (
 from fem.generate import BOX_JITTER_LIMIT, RECTANGLE_JITTER_LIMIT
 from fem.kinematics import VOIGT_SIZE
 from fem.materials import MODES
-from fem.stability import NONLINEAR_SAFETY
 
 from .kinds import (
     AXES,
+    SAFETY_HELP,
     AmplitudeTable,
     Components,
     Coordinate,
@@ -338,8 +337,7 @@ class Time(Table):
     end: PositiveNumber = key("end time", unit="time")
     dt: Dt = key("time step; 'auto' = safety x certified stable step (element or nodal bound, whichever is larger; "
                  "reduced for damping)", unit="time", default="auto")
-    safety: Safety = key("factor on the certified step (dt = 'auto'); 'auto': 0.9 for a linear law, "
-                         f"{NONLINEAR_SAFETY:g} for any other (docs/nonlinear-stability.md)", default="auto")
+    safety: Safety = key(SAFETY_HELP, default="auto")
     allow_unsafe_dt: Flag = key("run a user dt above the certified step (warned and recorded)", default=False)
     allow_long_run: Flag = key("run more than 1e8 steps or an estimated 24 h (refused otherwise; also "
                                "simulate --allow-long-run)", default=False)

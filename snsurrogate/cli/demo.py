@@ -4,8 +4,9 @@ bar impact in tension and in compression (hardening cubic law), a 2-D block hit 
 strain law) and a natural-rubber bar pulled to a stretch of 6.5 (Treloar's measured curve), each at
 the step from the law's nominal (initial) stiffness and at its own certified step, over several seeds.
 Two long runs (a bar and a plane-strain block vibrating freely from a random initial velocity, 6,000
-certified steps) report the true-energy drift the solver monitors, and a network-size sweep (depth 2-6,
-width 32-128) sets the SN bound against the unconstrained product of layer norms and the steps each costs.
+steps at each step, the default dt = "auto" included) report the true-energy drift the solver
+monitors, and a network-size sweep (depth 2-6, width 32-128) sets the SN bound against the
+unconstrained product of layer norms and the steps each costs.
 
 Units: the bundled data are in MPa, so every case runs in mm, s, t (tonne), MPa (force N, energy mJ).
 
@@ -17,7 +18,7 @@ Exit status: 0 when the SN model was stable at its certified step in every run, 
 (the report says where), 2 for bad arguments.
 
 Examples:
-  snsurrogate demo --out out/demo              # 10 seeds and the sweep, about 6 min on 2 CPU cores
+  snsurrogate demo --out out/demo              # 10 seeds and the sweep, about 8 min on 2 CPU cores
   snsurrogate demo --out out/demo --quick      # 2 seeds, short training: a smoke test
   snsurrogate demo --out out/demo --seeds 20 --hidden 128,128,128
 """

@@ -42,8 +42,7 @@ def run(args: argparse.Namespace) -> int:
     case, solver, mat = setup.case, setup.solver, setup.solver.material
     for w in setup.warnings:  # the same mesh notes and case warnings that 'simulate' records
         print(f"warning: {w}")
-    t_end = case.time.end
-    safety = None if case.time.safety == "auto" else case.time.safety  # None: fem.stability.default_safety
+    t_end, safety = case.time.end, (None if case.time.safety == "auto" else case.time.safety)  # None: default
     methods = ("element", "nodal", "global", "true") if args.use_global else ("element", "nodal", "true")
     constrained = solver.bc.constrained.cpu().numpy()
     first = critical_time_step(setup.mesh, mat, methods=("element", "nodal"), geom=solver.geom)

@@ -11,7 +11,7 @@ solver monitors. A network-size sweep (:mod:`snsurrogate.demo.sweep`) sets the d
 the unconstrained product of layer norms and the steps each costs. The outputs (``summary.json``,
 ``report.md``, plots, models, ParaView files) are described in :func:`run_demo`.
 
-    snsurrogate demo --out out/demo            # 10 seeds and the sweep, about 6 min on 2 CPU cores
+    snsurrogate demo --out out/demo            # 10 seeds and the sweep, about 8 min on 2 CPU cores
     snsurrogate demo --out out/demo --quick    # 2 seeds, small budget: a smoke test
 """
 

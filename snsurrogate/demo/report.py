@@ -59,6 +59,13 @@ def _stats(values) -> dict[str, float] | None:
     return {"median": float(np.median(v)), "min": float(v.min()), "max": float(v.max())}
 
 
+def _long_claim(runs: list[dict], step: str) -> dict[str, Any]:
+    """SN long runs at ``step``: how many, how many stable within 1 % true-energy drift, the largest drift."""
+    rows = [r for r in runs if r["kind"] == "sn" and r["step"] == step and r["long"]]
+    return {"runs": len(rows), "clean": sum(r["stable"] and (r["energy_drift"] or 0.0) <= DRIFT_WARN for r in rows),
+            "largest_drift": max((r["energy_drift"] for r in rows if r["energy_drift"] is not None), default=None)}
+
+
 def summarize(results: list[dict], sweep: list[dict], settings: Settings, seconds: float) -> dict[str, Any]:
     """Aggregate the per-seed results of :func:`snsurrogate.demo.runs.run_seed` and the records of the
     network-size sweep (:func:`snsurrogate.demo.sweep.sweep_point`)."""
@@ -114,14 +121,8 @@ def summarize(results: list[dict], sweep: list[dict], settings: Settings, second
     sn_cert = [r for r in runs if r["kind"] == "sn" and r["step"] == "certified"]
     holds = all(r["stable"] for r in sn_cert)
     unc_cert = [r for r in runs if r["kind"] == "unconstrained" and r["step"] == "certified"]
-    long_runs = {}  # SN long runs per step: how many, how many stable within 1 % drift, the largest drift
-    for step in ("certified", "auto"):
-        rows = [r for r in runs if r["kind"] == "sn" and r["step"] == step and r["long"]]
-        long_runs[step] = {
-            "runs": len(rows), "clean": sum(r["stable"] and (r["energy_drift"] or 0.0) <= DRIFT_WARN for r in rows),
-            "largest_drift": max((r["energy_drift"] for r in rows if r["energy_drift"] is not None), default=None)}
     claim = {
-        "holds": holds, "sn_long_runs": long_runs,
+        "holds": holds, "sn_long_runs": {step: _long_claim(runs, step) for step in ("certified", "auto")},
         "sn_certified_stable": sum(r["stable"] for r in sn_cert), "sn_certified_runs": len(sn_cert),
         "unconstrained_certified_stable": sum(r["stable"] for r in unc_cert),
         "unconstrained_certified_runs": len(unc_cert),
