@@ -338,5 +338,8 @@ def describe(summary: dict[str, Any]) -> str:
     err = "n/a (non-finite energies)" if s["energy_error"] is None else f"{s['energy_error']:.3g}"
     lines.append(f"run         {s['steps']} steps to t = {s['t_end']:.6g} {t} in {s['wall_seconds']:.3g} s{rate}; "
                  f"energy balance error {err}")
+    drift = "n/a (non-finite)" if s["energy_drift"] is None else f"{s['energy_drift']:.3g}"
+    lines.append(f"energy      largest true-energy drift {drift} (monitor: {s['energy_monitor']}"
+                 + ("" if s["energy_monitor"] == "potential" else ", the work balance only: a weaker check") + ")")
     lines.append("result      stable" if s["stable"] else f"result      UNSTABLE: {s['unstable_at']['message']}")
     return "\n".join(lines)

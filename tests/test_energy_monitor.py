@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -155,3 +156,15 @@ def test_random_velocity_field_statistics():
     assert not np.array_equal(a, initial_velocity(other, mesh, np.arange(mesh.n_nodes)).field)
     with pytest.raises(Exception, match="amplitude"):
         Initial.model_validate({"random_velocity": {"amplitude": -1.0}})
+
+
+def test_simulate_prints_the_true_energy_drift_and_its_monitor(tmp_path):
+    """The summary's drift and monitor kind reach the lines ``snsurrogate simulate`` prints."""
+    from snsurrogate.simulation import describe, simulate
+
+    case = Path(__file__).resolve().parents[1] / "examples" / "cases" / "bar_impact.toml"
+    s = simulate(case, tmp_path / "out", progress=False).summary
+    text = describe(s)
+    assert s["energy_monitor"] == "potential" and s["energy_drift"] is not None
+    assert f"largest true-energy drift {s['energy_drift']:.3g} (monitor: potential)" in text
+    assert "weaker check" in describe({**s, "energy_monitor": "work"})
