@@ -4,7 +4,11 @@ Public API
 ----------
 fit(data, options, ...)   Fit a strain -> stress law from a CSV file, a Dataset or arrays.
 FitOptions                How fit builds and trains a law (frozen; keyword overrides of fit).
-load(path)                Load a model file (re-checking its integrity and certificate).
+load(path)                Load a model file (re-checking its integrity and certificate): a SurrogateModel,
+                          or a HyperelasticLaw (law.nominal_stress(mode, x), law.first_piola(F)).
+fit_tests(curves, ...)    Fit one 3-D isotropic hyperelastic law to several test modes jointly (uniaxial,
+                          equibiaxial, pure shear, biaxial, simple shear, volumetric): a HyperelasticLaw.
+read_test(path, mode, ...) Read one test curve (a TestCurve) from a CSV file.
 lipschitz_bound(model)    Certified upper bound of the tangent stiffness [stress unit / strain unit].
 read_curves(path, ...)    Read experimental stress-strain columns from a CSV file (a checked Dataset).
 Dataset                   Checked stress-strain data; Dataset.from_arrays(strain, stress, ...).
@@ -44,6 +48,12 @@ _LAZY = {
     "ModelFileError": ".errors",
     "SnsurrogateError": ".errors",
     "TrainingError": ".errors",
+    "FitResult": ".hyperelastic",
+    "HyperelasticLaw": ".hyperelastic",
+    "HyperelasticOptions": ".hyperelastic",
+    "TestCurve": ".hyperelastic",
+    "fit_tests": ".hyperelastic",
+    "read_test": ".hyperelastic",
     "lipschitz_bound": ".lipschitz",
     "lipschitz_empirical": ".lipschitz",
     "as_material": ".material",
@@ -64,19 +74,25 @@ __all__ = [  # every name of _LAZY, and __version__ (a test checks they agree)
     "DataError",
     "Dataset",
     "FitOptions",
+    "FitResult",
+    "HyperelasticLaw",
+    "HyperelasticOptions",
     "ModelFileError",
     "SnsurrogateError",
     "SurrogateModel",
+    "TestCurve",
     "TrainingError",
     "__version__",
     "as_material",
     "critical_time_step",
     "fit",
+    "fit_tests",
     "lipschitz_bound",
     "lipschitz_empirical",
     "load",
     "load_case",
     "read_curves",
+    "read_test",
     "run_demo",
     "save",
     "simulate",
@@ -92,6 +108,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the names as if imported eag
     from .data import Dataset, read_curves
     from .demo import run_demo
     from .errors import CaseFileError, DataError, ModelFileError, SnsurrogateError, TrainingError
+    from .hyperelastic import FitResult, HyperelasticLaw, HyperelasticOptions, TestCurve, fit_tests, read_test
     from .lipschitz import lipschitz_bound, lipschitz_empirical
     from .material import as_material
     from .model import SurrogateModel

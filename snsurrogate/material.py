@@ -82,5 +82,9 @@ class NeuralMaterial:
 
 
 def as_material(model: SurrogateModel, density: float, **kwargs) -> NeuralMaterial:
-    """Wrap a fitted law for the ``fem`` solver (see :class:`NeuralMaterial`)."""
+    """Wrap a fitted law for the ``fem`` solver (see :class:`NeuralMaterial`). A finite-strain hyperelastic
+    law (fitted to test modes) is refused with a ``TypeError``: the solver's kinematics are small-strain."""
+    if getattr(model, "kind", None) == "hyperelastic":
+        raise TypeError("a hyperelastic law (P(F), fitted to test modes) cannot drive the small-strain solver: "
+                        "finite-strain (total Lagrangian) elements are not available yet")
     return NeuralMaterial(model, density, **kwargs)

@@ -5,7 +5,7 @@ rebuilds tensors and plain containers and refuses any other object)::
 
     {
       "format": "snsurrogate.model",
-      "format_version": 1 or 2,       # 1: an "mlp" law, 2: a "potential" law
+      "format_version": 1, 2 or 3,    # 1: an "mlp" law, 2: a "potential" law, 3: a "hyperelastic" law
       "metadata": "<JSON text>",      # architecture, units, columns, data SHA-256, bound, package version, ...
       "tensors": {"linears.0.weight": Tensor, ...},
       "checksum": "<hex SHA-256 of the metadata text and every tensor's name, dtype, shape and bytes>",
@@ -14,7 +14,10 @@ rebuilds tensors and plain containers and refuses any other object)::
 Loading re-checks everything: the structure, the architecture, tensor names, shapes and dtypes,
 finiteness, the checksum, and the certificate: the bound recomputed from the stored weights must equal
 the stored ``lipschitz_bound`` (relative 1e-9), and a spectrally normalized model must not exceed its
-Lipschitz target.
+Lipschitz target. A hyperelastic law (:class:`~snsurrogate.hyperelastic.law.HyperelasticLaw`, version 3:
+its 1-D stretch-energy network, ``kappa`` in the metadata) is audited again on load
+(:func:`snsurrogate.hyperelastic.certificate.audit`: ``w''`` by autograd over its data's stretch range and
+beyond, and the state bound at random deformations) and must reproduce the stored audit's largest ``w''``.
 
 What this does and does not promise: the checksum catches corruption and naive edits (changing a
 weight, the bound or the target alone). It is not a signature: someone who edits the weights, the
@@ -46,8 +49,12 @@ from .network import Architecture, build_network
 
 FORMAT = "snsurrogate.model"
 FORMAT_VERSION = 2
-#: Versions this package reads: 1 (``"mlp"`` laws, written by every version) and 2 (``"potential"`` laws).
-READABLE_VERSIONS = (1, 2)
+#: Versions this package reads: 1 (``"mlp"`` laws, written by every version), 2 (``"potential"`` laws) and
+#: 3 (``"hyperelastic"`` laws).
+READABLE_VERSIONS = (1, 2, 3)
+HYPERELASTIC_VERSION = 3
+#: Random deformations the load-time audit of a hyperelastic law checks (the fit checks more).
+LOAD_AUDIT_STATES = 24
 _DTYPES = {"torch.float32": torch.float32, "torch.float64": torch.float64}
 
 
@@ -60,18 +67,27 @@ def _checksum(metadata_text: str, tensors: dict[str, torch.Tensor]) -> str:
     return h.hexdigest()
 
 
-def to_bytes(model: SurrogateModel) -> bytes:
-    """Serialise ``model`` to the bytes of a model file."""
+def _version(model) -> int:
+    if model.kind == "hyperelastic":
+        return HYPERELASTIC_VERSION
+    return FORMAT_VERSION if model.kind == "potential" else 1  # older readers keep reading MLPs
+
+
+def to_bytes(model) -> bytes:
+    """Serialise ``model`` (a :class:`SurrogateModel` or a hyperelastic law) to the bytes of a model file."""
     tensors = {k: v.detach().cpu().clone() for k, v in model.network.state_dict().items()}
     metadata = dict(model.metadata)
     metadata["format"] = FORMAT
     metadata["architecture"] = model.arch.to_dict()
     metadata["dtype"] = str(model.dtype)
     metadata["lipschitz_bound"] = model.lipschitz_bound
+    if model.kind == "hyperelastic":
+        metadata["law"] = "hyperelastic"
+        metadata["kappa"] = model.kappa
     text = json.dumps(metadata, sort_keys=True, allow_nan=False)
     payload = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION if model.kind == "potential" else 1,  # older readers keep reading MLPs
+        "format_version": _version(model),
         "metadata": text,
         "tensors": tensors,
         "checksum": _checksum(text, tensors),
@@ -81,13 +97,15 @@ def to_bytes(model: SurrogateModel) -> bytes:
     return buf.getvalue()
 
 
-def save(model: SurrogateModel, path: str | os.PathLike[str]) -> None:
+def save(model, path: str | os.PathLike[str]) -> None:
     """Write ``model`` to ``path`` atomically (a temporary file renamed over the destination)."""
     write_bytes(path, to_bytes(model))
 
 
-def load(path: str | os.PathLike[str]) -> SurrogateModel:
-    """Load a model file written by :func:`save`, re-checking its integrity and certificate.
+def load(path: str | os.PathLike[str]):
+    """Load a model file written by :func:`save`, re-checking its integrity and certificate: a
+    :class:`SurrogateModel`, or a :class:`~snsurrogate.hyperelastic.law.HyperelasticLaw` for a law fitted to
+    test modes (``law.nominal_stress(mode, x)``, ``law.first_piola(F)``).
 
     Raises
     ------
@@ -126,7 +144,7 @@ def _refusal(exc: Exception) -> str:
     return f"not a readable snsurrogate model file (corrupt or truncated, or not a model file at all){detail}"
 
 
-def _from_payload(payload, where: str) -> SurrogateModel:
+def _from_payload(payload, where: str):
     def bad(msg: str) -> ModelFileError:
         return ModelFileError(f"{where}: {msg}")
 
@@ -163,6 +181,8 @@ def _from_payload(payload, where: str) -> SurrogateModel:
         if not torch.isfinite(t).all():
             raise bad(f"tensor {name} holds non-finite values")
     net.load_state_dict(tensors)
+    if payload.get("format_version") == HYPERELASTIC_VERSION:
+        return _hyperelastic(net, metadata, stored_bound, bad)
     model = SurrogateModel(net, metadata)
     if not math.isclose(model.lipschitz_bound, stored_bound, rel_tol=1e-9):
         raise bad(
@@ -173,3 +193,33 @@ def _from_payload(payload, where: str) -> SurrogateModel:
     if metadata.get("constrained") and target is not None and model.lipschitz_bound > float(target) * (1 + 1e-6):
         raise bad(f"certificate check failed: bound {model.lipschitz_bound!r} exceeds the model's target {target!r}")
     return model
+
+
+def _hyperelastic(net, metadata: dict, stored_bound: float, bad):
+    """A version-3 file's :class:`~snsurrogate.hyperelastic.law.HyperelasticLaw`, its certificate re-checked."""
+    from fem.errors import CertificateError
+
+    from .hyperelastic.certificate import audit
+    from .hyperelastic.law import HyperelasticLaw
+
+    if metadata.get("law") != "hyperelastic" or net.arch.kind != "potential" or net.arch.d_in != 1:
+        raise bad("damaged model metadata: a format-3 file holds a hyperelastic law with a 1-D potential network")
+    try:
+        kappa = float(metadata["kappa"])
+        stored = metadata["certificate"]
+        lo, hi = (float(v) for v in stored["stretch_range"])
+        stored_w2 = float(stored["largest_w2_data"])
+        law = HyperelasticLaw(net, kappa, metadata)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise bad(f"damaged model metadata: {exc}") from None
+    if not math.isclose(law.lipschitz_bound, stored_bound, rel_tol=1e-9):
+        raise bad(f"certificate check failed: the file states lipschitz_bound = {stored_bound!r}, "
+                  f"the stored weights give {law.lipschitz_bound!r}")
+    try:
+        again = audit(law, (lo, hi), states=LOAD_AUDIT_STATES)
+    except CertificateError as exc:
+        raise bad(f"certificate check failed: {exc}") from None
+    if not math.isclose(again.largest_w2_data, stored_w2, rel_tol=1e-6):
+        raise bad(f"certificate check failed: the stored audit found largest w'' = {stored_w2!r} over the data, "
+                  f"the stored weights give {again.largest_w2_data!r}")
+    return law

@@ -231,11 +231,15 @@ def write_outputs(model: SurrogateModel, strain: np.ndarray, stress: np.ndarray,
     """
     from .modelfile import to_bytes
 
-    model_path, json_path, png_path = output_paths(out)
     remove_stale_temporaries(out)
-    pt_bytes = to_bytes(model)
-    png_bytes = plot_png(model, strain, stress)
-    doc = summary_document(model)
+    return write_set(out, to_bytes(model), plot_png(model, strain, stress), summary_document(model))
+
+
+def write_set(out: str | os.PathLike[str], pt_bytes: bytes, png_bytes: bytes, doc: dict) -> tuple[Path, Path, Path]:
+    """Write the model bytes, the plot bytes and the summary ``doc`` (plus its :data:`SET_KEY` record) as
+    one set, steps 2-5 of the module text; :class:`OutputWriteError` as :func:`write_outputs`."""
+    model_path, json_path, png_path = output_paths(out)
+    doc = dict(doc)
     doc[SET_KEY] = {
         "status": "complete",
         "model": {"file": model_path.name, "sha256": _sha256(pt_bytes)},

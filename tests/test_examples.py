@@ -98,3 +98,14 @@ def test_real_rubber_example(tmp_path, one_thread):
     L = r["lipschitz_bound_MPa"]
     assert all(abs(p) <= L * abs(e) * (1 + 1e-9) + 1e-9 for e, p in zip(r["strain"], r["nominal_stress_MPa"]))
     assert r["max_nominal_stress_MPa"] == max(r["nominal_stress_MPa"]) > 0
+
+
+def test_rubber_modes_example(tmp_path):
+    r = load("rubber_modes").run(tmp_path)
+    assert min(r["r2"].values()) >= 0.998
+    assert r["tightness"] <= 1.3
+    assert (tmp_path / "rubber.pt").is_file() and (tmp_path / "rubber.json").is_file()
+    assert r["uniaxial_nominal_MPa"][1] == pytest.approx(0.0, abs=1e-12)  # stress-free reference
+    for a, b in zip(r["uniaxial_nominal_MPa"], r["uniaxial_P11_from_F_MPa"]):
+        assert a == pytest.approx(b, rel=1e-9, abs=1e-12)  # the test mode and P(F) agree
+    assert r["held_out_r2"]["pure_shear"] >= 0.98

@@ -177,6 +177,11 @@ def _model_material(case: Case, mesh: fem.Mesh, m: Model) -> tuple[Any, dict[str
     path = _existing(case, m.model, "[material] model", "model file")
     with located(case, "[material] model"):
         model = load(path)
+    if model.kind == "hyperelastic":
+        raise CaseFileError(f"{m.model!r} is a finite-strain hyperelastic law (fitted to test modes, P(F)); the "
+                            "solver's kinematics are small-strain (Voigt strain -> stress), so it cannot run it "
+                            "meaningfully: finite-strain (total Lagrangian) elements are not available yet",
+                            case.name, "[material] model")
     if model.d_in != need or model.d_out != need:
         raise CaseFileError(f"{m.model!r} maps {model.d_in} strain to {model.d_out} stress components; a "
                             f"{mesh.dim}-D mesh ({mesh.cell_type}) needs {need} and {need} (1 for a bar, 3 for 2-D, "

@@ -11,6 +11,13 @@ that cannot be written (full disk) is an error (exit status 2) that leaves the p
 Example:
   snsurrogate fit data/al6061t6_uniaxial_tension_CA-RD-01.csv \\
       --strain engineering_strain --stress engineering_stress_MPa --out models/al6061
+
+Test modes (one 3-D isotropic hyperelastic law fitted to several tests jointly; MODEL.json holds
+"modes": {"uniaxial": {"r2": ..., "rmse": ...}, ...}):
+  snsurrogate fit --test uniaxial=data/treloar1944_uniaxial_tension.csv \\
+      --test equibiaxial=data/treloar1944_equibiaxial_tension.csv \\
+      --test pure_shear=data/treloar1944_pure_shear.csv \\
+      --stretch stretch --stress nominal_stress_MPa --out rubber
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from ..lipschitz_target import DEFAULT_MARGIN
+from . import fit_tests
 from .options import HIDDEN_HELP, Widths
 
 if TYPE_CHECKING:
@@ -42,14 +50,16 @@ def _lipschitz(text: str) -> float | str:
 
 
 def add_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("csv", metavar="CSV", help="data file: '#' comment lines, a header row, numeric columns")
+    p.add_argument("csv", metavar="CSV", nargs="?",
+                   help="data file: '#' comment lines, a header row, numeric columns (or --test MODE=FILE ...)")
     cols = p.add_argument_group("columns and units")
-    src = cols.add_mutually_exclusive_group(required=True)
+    src = cols.add_mutually_exclusive_group()
     src.add_argument("--strain", nargs="+", metavar="COL",
                      help="strain column(s): 1 (uniaxial), 3 (plane: xx yy xy) or 6 (3D: xx yy zz yz xz xy), "
                           "engineering shear; dimensionless unless --strain-unit says %%")
-    src.add_argument("--stretch", metavar="COL", help="a stretch column instead (strain = stretch - 1)")
-    cols.add_argument("--stress", nargs="+", metavar="COL", required=True, help="stress column(s)")
+    src.add_argument("--stretch", nargs="+", action="extend", metavar="COL",
+                     help="a stretch column instead (strain = stretch - 1); with --test, two for a biaxial test")
+    cols.add_argument("--stress", nargs="+", action="extend", metavar="COL", help="stress column(s)")
     cols.add_argument("--stress-unit", metavar="UNIT",
                       help="unit of the stress columns (e.g. MPa); needed unless the column names carry it")
     cols.add_argument("--strain-unit", metavar="UNIT", help="unit of the strain columns: - (default) or %%")
@@ -99,6 +109,7 @@ def add_args(p: argparse.ArgumentParser) -> None:
     tr.add_argument("--float64", action="store_true", help="train and store in double precision")
     tr.add_argument("--device", default="auto", help="auto (CUDA if present), cpu or cuda (default auto)")
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
+    fit_tests.add_args(p)
     p.add_argument("--out", required=True, metavar="MODEL", help="output stem: writes MODEL.pt, MODEL.json, MODEL.png")
 
 
@@ -131,11 +142,35 @@ def read_options(args: argparse.Namespace) -> dict[str, Any]:
                 skip_rows=args.skip_rows, keep_fracture=args.keep_fracture)
 
 
+def _check_single(args: argparse.Namespace) -> None:
+    from ..errors import DataError
+
+    if args.csv is None:
+        raise DataError("no data: give a CSV file (one curve) or test curves with --test MODE=FILE "
+                        "(or --tests FIT.toml)")
+    if args.strain is None and args.stretch is None:
+        raise DataError("name the strain column(s) with --strain or a stretch column with --stretch")
+    if args.stretch is not None and len(args.stretch) != 1:
+        raise DataError(f"a single-curve fit takes one --stretch column, got {len(args.stretch)}: "
+                        f"{', '.join(args.stretch)} (two stretch columns are a biaxial test: --test biaxial=FILE)")
+    if not args.stress:
+        raise DataError("name the stress column(s) with --stress")
+    given = [f"--{k.replace('_', '-')}" for k in ("predict", "weight", "shear", "volume") if getattr(args, k)]
+    given += [f for f, v in (("--relative", args.relative), ("--cauchy", args.cauchy),
+                             ("--bulk-modulus", args.bulk_modulus)) if v]
+    if given:
+        raise DataError(f"{', '.join(given)}: option(s) of a test-mode fit (--test MODE=FILE)")
+    args.stretch = args.stretch[0] if args.stretch else None
+
+
 def run(args: argparse.Namespace) -> int:
     from ..data import read_curves
     from ..report import remove_stale_temporaries, write_outputs
     from ..training import fit
 
+    if fit_tests.wants_tests(args):
+        return fit_tests.run(args)
+    _check_single(args)
     remove_stale_temporaries(args.out)  # what a killed run to the same --out left
     data = read_curves(args.csv, **read_options(args))
     for note in data.notes:

@@ -36,6 +36,10 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({**md, "output_set": outputs.to_dict()}, indent=2))
         return status
+    if model.kind == "hyperelastic":
+        from ..hyperelastic.report import info_rows
+
+        return _print(info_rows(model, args.model) + [("output set", f"{outputs.status}: {outputs.message}")], status)
     a = model.arch
     s = model.summary
     u = model.stress_unit
@@ -74,6 +78,10 @@ def run(args: argparse.Namespace) -> int:
         ("written by", f"snsurrogate {md.get('package_version')}"),
         ("output set", f"{outputs.status}: {outputs.message}"),
     ]
+    return _print(rows, status)
+
+
+def _print(rows: list[tuple[str, str]], status: int) -> int:
     width = max(len(k) for k, _ in rows)
     for k, v in rows:
         print(f"{k:<{width}}  {v}")

@@ -1,0 +1,232 @@
+"""The fitted isotropic hyperelastic law users hold: :class:`HyperelasticLaw`.
+
+Energy per undeformed volume (Valanis–Landel form without an isochoric split; Ogden's compressible
+model is a case of it):
+
+.. math::
+
+    W(F) = \\sum_{i=1}^{3} w(\\lambda_i) + \\tfrac{\\kappa}{2} (J - 1)^2, \\qquad
+    \\lambda_i^2 = \\operatorname{eig}(F^T F), \\quad J = \\det F,
+
+    P = \\frac{\\partial W}{\\partial F} = F S, \\qquad
+    S = \\sum_i \\frac{w'(\\lambda_i)}{\\lambda_i} N_i \\otimes N_i + \\kappa (J - 1) J\\, C^{-1}, \\qquad
+    \\sigma = P F^T / J,
+
+with ``w'`` a certified 1-D convex ridge network of ``λ - 1`` (:mod:`snsurrogate.hyperelastic.ridges`),
+``w'(1) = 0``. It is objective and isotropic (a function of the principal stretches), stress-free at
+``F = I``, and hyperelastic (``∂P/∂F`` major-symmetric). Small-strain limit: shear modulus
+``μ = w''(1)/2``, Lamé constant ``κ``, bulk modulus ``K = κ + 2μ/3``.
+
+**The certificate.** For every stretch (not only the data range), ``m <= w''(λ) <= L``
+(:attr:`HyperelasticLaw.lipschitz_bound` = ``L``, :attr:`HyperelasticLaw.tangent_lower_bound` = ``m >= 0``):
+the energy of each stretch is convex and never softens. At a deformation ``F`` the elasticity tensor
+``𝔸 = ∂P/∂F`` (9 x 9, symmetric) is block-diagonal in the principal frames (Ogden 1984, §6.1.4): the block
+``∂²W/∂λ_i∂λ_j = diag(w''(λ_i)) + V`` with
+``V = κ J² a aᵀ + κ (J - 1) J (a aᵀ - diag(a²))``, ``a_i = 1/λ_i``, and for each pair ``i < j`` the values
+``(W_i - W_j)/(λ_i - λ_j)`` and ``(W_i + W_j)/(λ_i + λ_j)``, ``W_i = w'(λ_i) + κ (J - 1) J / λ_i``.
+:meth:`HyperelasticLaw.tangent_bound` returns the certified state bound
+
+.. math::
+
+    a(F) = \\max\\Big( \\max_i w''(\\lambda_i) + \\lambda_{\\max}(V),\\
+    \\max_{i<j} \\big[L - \\tfrac{\\kappa (J-1) J}{\\lambda_i \\lambda_j}\\big],\\
+    \\max_{i<j} \\big[\\tfrac{w'_i + w'_j}{\\lambda_i + \\lambda_j}
+                    + \\tfrac{\\kappa (J-1) J}{\\lambda_i \\lambda_j}\\big]
+    \\Big) \\ \\ge\\ \\lambda_{\\max}(𝔸(F)),
+
+(the first pair term by the mean value theorem, ``w'' <= L``; the others exact), the ``a(F)`` of
+``../shared/docs/finite-strain.md`` §3. Assumes ``J > 0``. Stresses are in the data's stress unit,
+stretches dimensionless, energies in stress unit (energy per undeformed volume).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..potential import PotentialNetwork, potential_bounds
+from . import modes
+
+
+class HyperelasticLaw(nn.Module):
+    """A fitted isotropic hyperelastic law (module docstring), callable on ``F (n, 3, 3)`` -> ``P (n, 3, 3)``.
+
+    Parameters
+    ----------
+    network
+        The frozen 1-D :class:`~snsurrogate.potential.PotentialNetwork`: ``w'(λ) = network(λ - 1)``.
+    kappa
+        ``κ`` of ``U(J) = κ/2 (J - 1)²`` [stress unit], > 0.
+    metadata
+        JSON-serialisable information (units, columns, per-mode metrics, the certificate audit).
+    """
+
+    kind = "hyperelastic"
+
+    def __init__(self, network: PotentialNetwork, kappa: float, metadata: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        if not isinstance(network, PotentialNetwork) or network.arch.d_in != 1 or network.spectral:
+            raise ValueError("a HyperelasticLaw holds a frozen one-component PotentialNetwork")
+        if not (kappa > 0.0):
+            raise ValueError(f"kappa must be > 0, got {kappa!r}")
+        self.network = network.eval()
+        for p in self.network.parameters():
+            p.requires_grad_(False)
+        self.kappa = float(kappa)
+        self.metadata: dict[str, Any] = copy.deepcopy(metadata or {})
+        self.lipschitz_bound, self.tangent_lower_bound = potential_bounds(network)
+
+    # -- the stretch energy -------------------------------------------------------------------
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.network.linears[0].weight.dtype
+
+    @property
+    def arch(self):
+        return self.network.arch
+
+    def _as(self, x) -> torch.Tensor:
+        return torch.as_tensor(x, dtype=self.dtype)
+
+    def dw(self, lam: torch.Tensor) -> torch.Tensor:
+        """``w'(λ)`` [stress unit] at stretches of any shape; differentiable in ``λ``."""
+        flat = lam.reshape(-1, 1) - 1.0
+        return self.network(flat).reshape(lam.shape)
+
+    def d2w(self, lam: torch.Tensor) -> torch.Tensor:
+        """``w''(λ)`` [stress unit] at stretches of any shape (exact, from the ridge curvatures)."""
+        with torch.no_grad():
+            return self.network.tangent(lam.reshape(-1, 1) - 1.0).reshape(lam.shape)
+
+    def w(self, lam: torch.Tensor) -> torch.Tensor:
+        """``w(λ)`` [stress unit], zero at ``λ = 1``."""
+        return self.network.energy(lam.reshape(-1, 1) - 1.0).reshape(lam.shape)
+
+    @property
+    def shear_modulus(self) -> float:
+        """Small-strain shear modulus ``μ = w''(1)/2`` [stress unit]."""
+        return 0.5 * float(self.d2w(self._as([1.0]))[0])
+
+    @property
+    def bulk_modulus(self) -> float:
+        """Small-strain bulk modulus ``K = κ + 2μ/3`` [stress unit]."""
+        return self.kappa + 2.0 * self.shear_modulus / 3.0
+
+    @property
+    def stress_unit(self) -> str:
+        return str(self.metadata.get("units", {}).get("stress", "?"))
+
+    # -- test modes ---------------------------------------------------------------------------
+    def _mode_input(self, mode: str, x) -> torch.Tensor:
+        s = modes.spec(mode)
+        x = self._as(x)
+        want = "(n, 2)" if s.inputs == 2 else "(n,)"
+        if (s.inputs == 2 and (x.ndim != 2 or x.shape[1] != 2)) or (s.inputs == 1 and x.ndim != 1):
+            raise ValueError(f"{mode}: x must have shape {want} ({s.deformation}), got {tuple(x.shape)}")
+        if mode != "simple_shear" and bool((x <= 0).any()):
+            raise ValueError(f"{mode}: stretches must be > 0")
+        return x
+
+    def nominal_stress(self, mode: str, x) -> torch.Tensor:
+        """Nominal (first Piola–Kirchhoff) stress [stress unit] in the loading direction(s) of a test,
+        ``(n,)`` (``(n, 2)`` for biaxial), with stress-free lateral faces solved at this law's ``κ``.
+
+        ``mode``: one of :data:`~snsurrogate.hyperelastic.modes.MODES`; ``x``: stretches ``(n,)`` (``(n, 2)``
+        ``λ₁, λ₂`` for biaxial), or the amount of shear ``γ (n,)`` for simple shear (then ``P₁₂``)."""
+        return self._mode_stress(mode, x, "nominal")
+
+    def cauchy_stress(self, mode: str, x) -> torch.Tensor:
+        """Cauchy (true) stress [stress unit] of a test, as :meth:`nominal_stress`: ``σ_a = λ_a P_a / J``."""
+        return self._mode_stress(mode, x, "cauchy")
+
+    def _mode_stress(self, mode: str, x, measure: str) -> torch.Tensor:
+        if mode not in modes.MODES:
+            raise ValueError(f"unknown test mode {mode!r}; expected one of {', '.join(modes.MODES)}")
+        x = self._mode_input(mode, x)
+        with torch.no_grad():
+            return modes.mode_stress(mode, x, self.dw, self.d2w, self.kappa, measure)
+
+    def lateral_stretch(self, mode: str, x) -> torch.Tensor:
+        """The stress-free lateral stretch ``t (n,)`` of a test
+        (:func:`~snsurrogate.hyperelastic.modes.lateral_stretch`)."""
+        return modes.lateral_stretch(mode, self._mode_input(mode, x), self.dw, self.d2w, self.kappa)
+
+    def pressure(self, jac) -> torch.Tensor:
+        """Cauchy pressure [stress unit] of a uniform volume change ``J (n,)`` (> 0 in compression)."""
+        with torch.no_grad():
+            return modes.pressure(self._as(jac), self.dw, self.kappa)
+
+    # -- the 3-D law ----------------------------------------------------------------------------
+    def _principal(self, F: torch.Tensor):
+        F = self._as(F)
+        if F.ndim != 3 or F.shape[1:] != (3, 3):
+            raise ValueError(f"F must have shape (n, 3, 3), got {tuple(F.shape)}")
+        c = F.transpose(1, 2) @ F
+        lam2, n = torch.linalg.eigh(0.5 * (c + c.transpose(1, 2)))
+        return F, lam2.clamp_min(1e-300).sqrt(), n, torch.linalg.det(F)
+
+    def energy(self, F: torch.Tensor) -> torch.Tensor:
+        """Strain energy per undeformed volume ``W (n,)`` [stress unit] at ``F (n, 3, 3)``."""
+        _, lam, _, jac = self._principal(F)
+        return self.w(lam).sum(dim=1) + 0.5 * self.kappa * (jac - 1.0) ** 2
+
+    def first_piola(self, F: torch.Tensor) -> torch.Tensor:
+        """First Piola–Kirchhoff stress ``P = F S (n, 3, 3)`` [stress unit] at ``F (n, 3, 3)`` (module docstring)."""
+        F, lam, n, jac = self._principal(F)
+        coef = self.dw(lam) / lam + (self.kappa * (jac - 1.0) * jac).unsqueeze(1) / lam**2
+        s = (n * coef.unsqueeze(1)) @ n.transpose(1, 2)
+        return F @ s
+
+    forward = first_piola
+
+    def cauchy(self, F: torch.Tensor) -> torch.Tensor:
+        """Cauchy stress ``σ = P Fᵀ / J (n, 3, 3)`` [stress unit]."""
+        F = self._as(F)
+        return self.first_piola(F) @ F.transpose(1, 2) / torch.linalg.det(F).reshape(-1, 1, 1)
+
+    def elasticity(self, F: torch.Tensor) -> torch.Tensor:
+        """``𝔸 = ∂P/∂F`` as ``(n, 9, 9)`` [stress unit] (row-major ``P_iJ``, ``F_kL``), by autograd of
+        :meth:`first_piola`. Needs distinct principal stretches (the eigenvector derivative); use
+        :meth:`tangent_bound` for a bound at any state."""
+        F = self._as(F)
+        jac = torch.func.vmap(torch.func.jacrev(lambda f: self.first_piola(f.unsqueeze(0))[0]))(F)
+        return jac.reshape(-1, 9, 9)
+
+    def tangent_bound(self, F: torch.Tensor) -> torch.Tensor:
+        """Certified ``a(F) >= λ_max(∂P/∂F)`` ``(n,)`` [stress unit] at ``F (n, 3, 3)`` with ``det F > 0``
+        (module docstring)."""
+        _, lam, _, jac = self._principal(F)
+        with torch.no_grad():
+            a = 1.0 / lam
+            vol_coef = (self.kappa * (jac - 1.0) * jac).reshape(-1, 1, 1)
+            outer = a.unsqueeze(2) * a.unsqueeze(1)
+            vol = self.kappa * jac.reshape(-1, 1, 1) ** 2 * outer + vol_coef * (outer - torch.diag_embed(a * a))
+            block = self.d2w(lam).amax(dim=1) + torch.linalg.eigvalsh(vol)[:, -1]
+            first = self.dw(lam)
+            i, j = torch.triu_indices(3, 3, 1)
+            geo = vol_coef.reshape(-1, 1) * outer[:, i, j]
+            pair_minus = self.lipschitz_bound - geo
+            pair_plus = (first[:, i] + first[:, j]) / (lam[:, i] + lam[:, j]) + geo
+            return torch.maximum(block, torch.maximum(pair_minus, pair_plus).amax(dim=1))
+
+    # -- information ---------------------------------------------------------------------------
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The fit summary (per-mode metrics, bound, timing) as written to ``MODEL.json``."""
+        return dict(self.metadata.get("summary", {}))
+
+    def save(self, path) -> None:
+        """Write the model file (see :mod:`snsurrogate.modelfile`), atomically."""
+        from ..modelfile import save
+
+        save(self, path)
+
+    def extra_repr(self) -> str:
+        return (f"hyperelastic, lipschitz_bound={self.lipschitz_bound:.6g} (w''), kappa={self.kappa:.6g}, "
+                f"shear_modulus={self.shear_modulus:.6g} {self.stress_unit}")
+
+
+__all__ = ["HyperelasticLaw"]

@@ -1,0 +1,166 @@
+"""What ``snsurrogate fit --test ...`` writes and prints: ``MODEL.json`` (with ``"modes"``), one plot panel per
+mode, and the summary lines; the three files are one set (:func:`snsurrogate.report.write_set`)."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .curves import TestCurve
+from .fitting import FitResult, predict
+
+
+def summary_document(result: FitResult) -> dict:
+    """``MODEL.json``: a ``units`` table, then the fit summary (``modes``, ``predicted``, bound, moduli, ...),
+    the tests and the certificate audit."""
+    law = result.law
+    u = law.stress_unit
+    return {
+        "units": {
+            "rmse": u, "max_error": u, "r2": "-", "lipschitz_bound": f"{u} (bound of w''(lambda), per unit stretch)",
+            "tangent_lower_bound": f"{u} (lower bound of w'')", "largest_w2_data": u, "largest_w2_at": "stretch [-]",
+            "tightness": "- (lipschitz_bound / largest_w2_data)", "stretch_range": "stretch [-]",
+            "shear_modulus": u, "bulk_modulus": u, "kappa": f"{u} (U(J) = kappa/2 (J - 1)^2)",
+            "seconds": "s (wall time)",
+        },
+        **law.summary,
+        "tests": law.metadata.get("tests", []),
+        "predict_tests": law.metadata.get("predict_tests", []),
+        "certificate": law.metadata.get("certificate", {}),
+    }
+
+
+def _curve_panel(ax, law, curve: TestCurve, fitted: bool, metrics) -> None:
+    u = law.stress_unit
+    y = curve.stress.reshape(curve.n_points, -1)
+    style = "-" if fitted else "--"
+    what = "fit" if fitted else "prediction (not fitted)"
+    if curve.x.ndim == 1:
+        lo, hi = float(curve.x.min()), float(curve.x.max())
+        pad = 0.05 * (hi - lo)
+        grid = np.linspace(max(lo - pad, 1e-3) if curve.mode != "simple_shear" else lo - pad, hi + pad, 300)
+        model = predict(law, TestCurve(curve.mode, grid, np.zeros_like(grid), measure=curve.measure,
+                                       stress_unit=u)) if curve.mode != "volumetric" else law.pressure(
+            torch.from_numpy(grid)).numpy()
+        ax.plot(grid, model, style, color="C0", lw=1.6, label=what, zorder=1)
+        ax.plot(curve.x, y[:, 0], "o", ms=4, mfc="white", color="C1", label=f"data ({Path(curve.source).name})",
+                zorder=2)
+        ax.set_xlabel({"simple_shear": "amount of shear γ [-]", "volumetric": "volume ratio J [-]"}.get(
+            curve.mode, "stretch λ [-]"))
+    else:
+        p = predict(law, curve)
+        for j, name in enumerate(("P₁₁ vs λ₁", "P₂₂ vs λ₂")):
+            ax.plot(curve.x[:, j], p[:, j], style, color=f"C{2 * j}", lw=1.4, label=f"{what}: {name}", zorder=1)
+            ax.plot(curve.x[:, j], y[:, j], "o", ms=4, mfc="white", color=f"C{2 * j + 1}", label=f"data: {name}",
+                    zorder=2)
+        ax.set_xlabel("stretch [-]")
+    measure = "pressure" if curve.mode == "volumetric" else f"{curve.measure} stress"
+    ax.set_ylabel(f"{measure} [{u}]")
+    m = metrics[curve.mode]
+    ax.set_title(f"{curve.mode.replace('_', ' ')} ({'fitted' if fitted else 'predicted'}): "
+                 f"R² {m.r2:.4f}, RMSE {m.rmse:.3g} {u}", fontsize=9)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+
+
+def plot_png(result: FitResult, curves: Sequence[TestCurve], predict_curves: Sequence[TestCurve] = ()) -> bytes:
+    """One panel per test curve (data against the law, fitted or predicted) and a panel of ``w''(λ)`` against
+    the certified bound; PNG bytes (150 dpi)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    law = result.law
+    items = [(c, True) for c in curves] + [(c, False) for c in predict_curves]
+    n = len(items) + 1
+    cols = min(3, n)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.7 * rows), constrained_layout=True, squeeze=False)
+    flat = list(axes.ravel())
+    for ax, (c, fitted) in zip(flat, items):
+        _curve_panel(ax, law, c, fitted, result.modes if fitted else result.predicted)
+    ax = flat[len(items)]
+    lo, hi = law.summary["stretch_range"]
+    lam = np.geomspace(lo / 3, hi * 3, 600)
+    ax.loglog(lam, law.d2w(torch.from_numpy(lam)).numpy(), color="C0", lw=1.6, label="w''(λ) of the fitted law")
+    ax.axhline(law.lipschitz_bound, color="C3", ls="--", lw=1.2, label=f"certified bound L = {law.lipschitz_bound:.4g}")
+    ax.axvspan(lo, hi, color="0.92", zorder=-1, label="stretches the tests reach")
+    ax.set_xlabel("principal stretch λ [-]")
+    ax.set_ylabel(f"w''(λ) [{law.stress_unit}]")
+    ax.set_title(f"curvature against the bound (tightness {law.summary['tightness']:.3f})", fontsize=9)
+    ax.legend(fontsize=7)
+    for extra in flat[n:]:
+        extra.axis("off")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=150)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def describe(result: FitResult) -> str:
+    """The lines ``fit`` prints: per-mode fit, the certificate and the moduli."""
+    law, s = result.law, result.law.summary
+    u = law.stress_unit
+    tests = law.metadata.get("tests", [])
+    lines = [f"fitted a hyperelastic law to {len(tests)} test curve(s), {sum(t['n_points'] for t in tests)} points, "
+             f"in {result.seconds:.2f} s ({s['ridges']} ridges; {s['residuals']} residuals; {result.iterations} "
+             "lateral-stretch passes)",
+             f"  {'mode':<14}{'':9}{'points':>7}  {'R²':>8}  {'RMSE':>10}  {'max error':>10}  [{u}]"]
+    for tag, table in (("fitted", result.modes), ("predicted", result.predicted)):
+        for mode, m in table.items():
+            lines.append(f"  {mode:<14}{tag:<9}{m.n:>7}  {m.r2:>8.5f}  {m.rmse:>10.4g}  {m.max_error:>10.4g}")
+    lo, hi = s["stretch_range"]
+    lines += [
+        f"  certified bound L         {law.lipschitz_bound:.6g} {u}: {law.tangent_lower_bound:.6g} <= w''(λ) <= L "
+        "at every stretch (energy convex in each stretch: never softening)",
+        f"  largest w'' over the data {s['largest_w2_data']:.6g} {u} at λ = {s['largest_w2_at']:.4g} (autograd, "
+        f"stretches {lo:.4g} .. {hi:.4g}); tightness L / largest = {s['tightness']:.4f}",
+        f"  3-D certificate           λ_max(∂P/∂F) <= a(F) checked at {law.metadata['certificate']['states']} random "
+        f"deformations (worst ratio {law.metadata['certificate']['worst_state_ratio']:.6f})",
+        f"  small-strain moduli       μ = {law.shear_modulus:.6g} {u}, K = {law.bulk_modulus:.6g} {u} "
+        f"(κ = {law.kappa:.6g} {u}; {s['bulk_modulus_source']})",
+    ]
+    lines += [f"  note: {n}" for n in s.get("notes", [])]
+    return "\n".join(lines)
+
+
+def info_rows(law, path: str) -> list[tuple[str, str]]:
+    """``(label, text)`` rows of ``snsurrogate info`` for a hyperelastic law."""
+    s, u, cert = law.summary, law.stress_unit, law.metadata.get("certificate", {})
+    rows = [("file", path),
+            ("model", f"hyperelastic law W = Σ w(λ_i) + κ/2 (J - 1)², w' a {law.arch.hidden[0]}-ridge convex network "
+                      f"({law.arch.activation}), {law.dtype}".replace("torch.", "")),
+            ("certified bound", f"{law.lipschitz_bound:.6g} {u}: {law.tangent_lower_bound:.6g} <= w''(λ) <= L at every "
+                                "stretch (re-checked on loading against autograd)"),
+            ("largest w'' over data", f"{cert.get('largest_w2_data', float('nan')):.6g} {u} (tightness "
+                                      f"{cert.get('tightness', float('nan')):.4f})"),
+            ("moduli", f"μ = {law.shear_modulus:.6g} {u}, K = {law.bulk_modulus:.6g} {u}, κ = {law.kappa:.6g} {u} "
+                       f"({s.get('bulk_modulus_source', '?')})")]
+    for tag, key in (("fitted", "modes"), ("predicted", "predicted")):
+        for mode, m in s.get(key, {}).items():
+            rows.append((f"{mode} ({tag})", f"R² {m['r2']:.5f}, RMSE {m['rmse']:.4g} {u}, {m['n']} values"))
+    for t in law.metadata.get("tests", []):
+        rows.append(("test data", f"{t['mode']}: {t['file']} ({t['measure']} stress; SHA-256 {t['sha256']})"))
+    rows.append(("written by", f"snsurrogate {law.metadata.get('package_version')}"))
+    return rows
+
+
+def write_outputs(result: FitResult, curves: Sequence[TestCurve], predict_curves: Sequence[TestCurve],
+                  out: str | os.PathLike[str]) -> tuple[Path, Path, Path]:
+    """Write ``MODEL.pt``, ``MODEL.png`` and ``MODEL.json`` as one set."""
+    from ..modelfile import to_bytes
+    from ..report import remove_stale_temporaries, write_set
+    from ..version import __version__
+
+    result.law.metadata["package_version"] = __version__
+    remove_stale_temporaries(out)
+    return write_set(out, to_bytes(result.law), plot_png(result, curves, predict_curves), summary_document(result))
+
+
+__all__ = ["describe", "info_rows", "plot_png", "summary_document", "write_outputs"]
