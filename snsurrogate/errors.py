@@ -62,6 +62,10 @@ class TrainingError(SnsurrogateError):
     """Training could not produce a usable model (diverged before any finite loss, bad options)."""
 
 
+class UnsupportedLawError(SnsurrogateError, TypeError):
+    """A law used where it cannot work (a finite-strain hyperelastic law in the small-strain solver)."""
+
+
 class CaseFileError(SnsurrogateError, ValueError):
     """A case file (or case dict) with a wrong, missing or inconsistent value.
 

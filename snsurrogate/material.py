@@ -83,8 +83,11 @@ class NeuralMaterial:
 
 def as_material(model: SurrogateModel, density: float, **kwargs) -> NeuralMaterial:
     """Wrap a fitted law for the ``fem`` solver (see :class:`NeuralMaterial`). A finite-strain hyperelastic
-    law (fitted to test modes) is refused with a ``TypeError``: the solver's kinematics are small-strain."""
+    law (fitted to test modes) is refused with :class:`~snsurrogate.errors.UnsupportedLawError` (a
+    ``TypeError``): the solver's kinematics are small-strain."""
     if getattr(model, "kind", None) == "hyperelastic":
-        raise TypeError("a hyperelastic law (P(F), fitted to test modes) cannot drive the small-strain solver: "
-                        "finite-strain (total Lagrangian) elements are not available yet")
+        from .errors import UnsupportedLawError
+
+        raise UnsupportedLawError("a hyperelastic law (P(F), fitted to test modes) cannot drive the small-strain "
+                                  "solver: finite-strain (total Lagrangian) elements are not available yet")
     return NeuralMaterial(model, density, **kwargs)

@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 SCRIPT = DATA / "make_synthetic.py"
 SHARED = ROOT.parent / "shared" / "data"  # ../shared/data beside the repository (the original copies), where present
-REAL_FILES = ["treloar1944_uniaxial_tension.csv", "al6061t6_uniaxial_tension_CA-RD-01.csv"]
+REAL_FILES = ["treloar1944_uniaxial_tension.csv", "al6061t6_uniaxial_tension_CA-RD-01.csv"]  # copies of ../shared
+#: Treloar's other two modes, from the public source named in their provenance line (not in ../shared/data)
+MODE_FILES = ["treloar1944_equibiaxial_tension.csv", "treloar1944_pure_shear.csv"]
 SYNTHETIC_FILES = [
     "synthetic_cubic_1d.csv",
     "synthetic_neohookean_uniaxial.csv",
@@ -250,7 +252,7 @@ def test_plane_strain_is_the_in_plane_part_of_3d(gen):
     assert secant[1] > 1.5 * secant[0]
 
 
-@pytest.mark.parametrize("name", REAL_FILES)
+@pytest.mark.parametrize("name", REAL_FILES + MODE_FILES)
 def test_real_files_present_with_provenance(name):
     path = DATA / name
     assert path.is_file()
@@ -265,10 +267,19 @@ def test_real_files_identical_to_shared_copy(name):
     assert (DATA / name).read_bytes() == (SHARED / name).read_bytes()
 
 
+@pytest.mark.parametrize("name, rows, last", [("treloar1944_equibiaxial_tension.csv", 17, (4.45, 2.44258)),
+                                              ("treloar1944_pure_shear.csv", 14, (4.97, 1.80504))])
+def test_treloar_mode_files_hold_the_source_values(name, rows, last):
+    values = np.loadtxt(DATA / name, delimiter=",", comments="#", skiprows=2)
+    assert values.shape == (rows, 2)
+    assert tuple(values[0]) == (1.0, 0.0) and tuple(values[-1]) == last
+    assert (np.diff(values, axis=0) > 0).all()  # monotonic loading
+
+
 def test_every_csv_has_provenance_and_is_documented():
     readme = (DATA / "README.md").read_text(encoding="utf-8")
     csvs = sorted(p.name for p in DATA.glob("*.csv"))
-    assert sorted(REAL_FILES + SYNTHETIC_FILES) == csvs
+    assert sorted(REAL_FILES + MODE_FILES + SYNTHETIC_FILES) == csvs
     for name in csvs:
         with open(DATA / name, encoding="utf-8") as fh:
             assert fh.readline().startswith("#"), f"{name} lacks a '#' provenance line"

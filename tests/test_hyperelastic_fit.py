@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import snsurrogate
-from snsurrogate import ModelFileError
+from snsurrogate import DataError, ModelFileError
 from snsurrogate.cli import main
 from snsurrogate.hyperelastic import HyperelasticOptions, TestCurve, fit_tests, read_test
 from snsurrogate.hyperelastic.modes import mode_stress
@@ -206,5 +206,43 @@ def test_bad_inputs_get_located_errors(tmp_path, capsys, argv, match):
 
 
 def test_a_hyperelastic_law_cannot_drive_the_small_strain_solver(joint):
-    with pytest.raises(TypeError, match="hyperelastic"):
+    with pytest.raises(snsurrogate.SnsurrogateError, match="hyperelastic"):
         snsurrogate.as_material(joint.law, 1e-9)
+
+
+def test_engineering_strain_columns_in_percent_read_as_stretch(tmp_path):
+    rows = np.loadtxt(FILES["uniaxial"], delimiter=",", comments="#", skiprows=2)
+    p = tmp_path / "ut_percent.csv"
+    p.write_text("strain_%,P_MPa\n" + "".join(f"{100 * (a - 1):.6f},{b}\n" for a, b in rows))
+    curve = read_test(p, "uniaxial", strain=["strain_%"], stress=["P_MPa"])
+    np.testing.assert_allclose(curve.x, rows[:, 0], rtol=1e-9)
+    assert curve.stress_unit == "MPa"
+    with pytest.raises(DataError, match="not both"):
+        read_test(p, "uniaxial", strain=["strain_%"], stretch=["x"], stress=["P_MPa"])
+
+
+def test_a_case_naming_a_hyperelastic_law_is_refused_with_the_reason(joint, tmp_path):
+    joint.law.save(tmp_path / "rubber.pt")
+    case = tmp_path / "bar.toml"
+    case.write_text('[units]\nlength = "mm"\ntime = "s"\nstress = "MPa"\n[mesh]\ngenerate = "line"\nlength = 10.0\n'
+                    'divisions = 4\n[material]\nmodel = "rubber.pt"\ndensity = 1e-9\n[[boundary]]\nname = "clamp"\n'
+                    'type = "fixed"\nnodes = { group = "left" }\n[time]\nend = 1e-6\n')
+    with pytest.raises(snsurrogate.CaseFileError, match=r"bar\.toml: \[material\] model: .*finite-strain hyper"):
+        snsurrogate.simulate(case, tmp_path / "run", progress=False)
+
+
+def test_cli_fits_biaxial_and_simple_shear_files(tmp_path, capsys):
+    bx = ogden_curve("biaxial", np.stack((np.linspace(1.0, 3.0, 12), np.linspace(1.0, 1.8, 12)), 1))
+    (tmp_path / "bx.csv").write_text("l1,l2,P11_MPa,P22_MPa\n" + "".join(
+        f"{a:.8f},{b:.8f},{c:.10f},{d:.10f}\n" for (a, b), (c, d) in zip(bx.x, bx.stress)))
+    sh = ogden_curve("simple_shear", np.linspace(0.0, 3.0, 12))
+    rows = "".join(f"{a:.8f},{b:.10f}\n" for a, b in zip(sh.x, sh.stress))
+    (tmp_path / "sh.csv").write_text("gamma,P12_MPa\n" + rows)
+    rc, text, err = run(["fit", "--test", f"biaxial={tmp_path / 'bx.csv'}", "--stretch", "l1", "--stretch", "l2",
+                         "--stress", "P11_MPa", "--stress", "P22_MPa", "--out", tmp_path / "b"], capsys)
+    assert rc == 0, err
+    assert json.loads((tmp_path / "b.json").read_text())["modes"]["biaxial"]["r2"] >= 0.9999
+    rc, text, err = run(["fit", "--test", f"simple_shear={tmp_path / 'sh.csv'}", "--shear", "gamma",
+                         "--stress", "P12_MPa", "--out", tmp_path / "s"], capsys)
+    assert rc == 0, err
+    assert json.loads((tmp_path / "s.json").read_text())["modes"]["simple_shear"]["r2"] >= 0.9999

@@ -13,8 +13,8 @@ import argparse
 from ..errors import DataError
 
 #: Options of the single-curve fit that mean nothing for a test-mode fit, with their defaults.
-SINGLE_CURVE_ONLY = {"strain": None, "lipschitz": "auto", "unconstrained": False, "law": "auto", "hidden": None,
-                     "strain_unit": None, "branch": "all", "keep_fracture": False, "epochs": 1000,
+SINGLE_CURVE_ONLY = {"lipschitz": "auto", "unconstrained": False, "law": "auto", "hidden": None,
+                     "branch": "all", "keep_fracture": False, "epochs": 1000,
                      "optimizer": "adam+lbfgs", "seed": 0}
 
 
@@ -29,7 +29,8 @@ def add_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group(
         "test modes (one 3-D isotropic hyperelastic law fitted to several tests jointly)",
         "MODE is uniaxial, equibiaxial, pure_shear, biaxial, simple_shear or volumetric. Stretches are "
-        "dimensionless; stresses nominal (force per undeformed area) unless --cauchy, in the data's unit.")
+        "dimensionless (or --strain COL: engineering strain, stretch = 1 + strain); stresses nominal (force "
+        "per undeformed area) unless --cauchy, in the data's unit.")
     g.add_argument("--test", type=_pair, action="append", default=[], metavar="MODE=FILE",
                    help="a test curve to fit (repeat for several); the columns come from --stretch (two for "
                         "biaxial: lambda_1, lambda_2), --shear (simple_shear: amount of shear) or --volume "
@@ -86,10 +87,13 @@ def _spec(args, mode: str, path: str, cls):
         weight = float(weights.get(mode, 1.0))
     except ValueError:
         raise DataError(f"--weight {mode}={weights[mode]}: expected a number > 0") from None
-    stretch = () if mode in ("simple_shear", "volumetric") else tuple(args.stretch or ())
+    plain = mode not in ("simple_shear", "volumetric")
+    stretch = tuple(args.stretch or ()) if plain else ()
+    strain = tuple(args.strain or ()) if plain else ()
     return cls(mode, path, stretch, tuple(args.stress or ()), args.shear if mode == "simple_shear" else None,
                args.volume if mode == "volumetric" else None, args.stress_unit,
-               "cauchy" if args.cauchy else "nominal", weight, args.delimiter, args.skip_rows)
+               "cauchy" if args.cauchy else "nominal", weight, args.delimiter, args.skip_rows, strain,
+               args.strain_unit)
 
 
 def run(args: argparse.Namespace) -> int:

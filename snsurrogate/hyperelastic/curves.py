@@ -193,17 +193,22 @@ def check_consistent(curves: Sequence[TestCurve]) -> None:
 def read_test(path: str | os.PathLike[str], mode: str, *, stretch: Sequence[str] = (), stress: Sequence[str] = (),
               shear: str | None = None, volume: str | None = None, measure: str = "nominal",
               stress_unit: str | None = None, weight: float = 1.0, delimiter: str = ",", decimal: str = ".",
-              skip_rows: int = 0) -> TestCurve:
+              skip_rows: int = 0, strain: Sequence[str] = (), strain_unit: str | None = None) -> TestCurve:
     """Read one test curve from a CSV file (the table format of :mod:`snsurrogate.data.table`).
 
-    ``stretch``: the stretch column (two for biaxial: λ₁, λ₂); ``shear``: the amount-of-shear column γ (simple
-    shear, instead of ``stretch``); ``volume``: the volume-ratio column J (volumetric); ``stress``: one stress
-    column (two for biaxial). The stress unit comes from ``stress_unit``, a units row or the column names.
+    ``stretch``: the stretch column (two for biaxial: λ₁, λ₂), or ``strain``: engineering strain column(s)
+    instead (``λ = 1 + ε``; ``strain_unit="%"`` or a ``%`` in the name divides by 100); ``shear``: the
+    amount-of-shear column γ (simple shear, instead of ``stretch``); ``volume``: the volume-ratio column J
+    (volumetric); ``stress``: one stress column (two for biaxial). The stress unit comes from
+    ``stress_unit``, a units row or the column names.
     """
     source = os.fspath(path)
     if mode not in FIT_MODES:
         raise DataError(f"unknown test mode {mode!r}; expected one of {', '.join(FIT_MODES)}", source)
-    deformation = _deformation_columns(source, mode, tuple(stretch), shear, volume)
+    if strain and stretch:
+        raise DataError("give the deformation either as stretch columns (--stretch) or as engineering strain "
+                        "columns (--strain), not both", source)
+    deformation = _deformation_columns(source, mode, tuple(stretch or strain), shear, volume)
     stress = tuple(stress)
     if len(stress) != spec(mode).outputs:
         raise DataError(f"a {mode} test takes {spec(mode).outputs} stress column(s) (--stress), got {len(stress)}"
@@ -224,6 +229,9 @@ def read_test(path: str | os.PathLike[str], mode: str, *, stretch: Sequence[str]
     unit = units.stress_unit(source, lines.header_no, stress, stress_unit, notes)
     raw, line_numbers = table.parse_rows(source, rows, split, delim, len(header), col_idx, columns, decimal)
     n_in = len(deformation)
+    if strain:
+        file_unit = units.strain_unit(source, lines.header_no, tuple(strain), strain_unit, notes)
+        raw[:, :n_in] = 1.0 + units.to_strain(raw[:, :n_in], file_unit)
     return TestCurve(mode, raw[:, :n_in].reshape(-1, n_in) if n_in == 2 else raw[:, 0],
                      raw[:, n_in:] if n_in == 2 else raw[:, n_in], measure=measure, weight=weight, stress_unit=unit,
                      source=source, columns=columns, line_numbers=line_numbers, sha256=lines.sha256, row_label="line")
@@ -244,7 +252,7 @@ def _deformation_columns(source: str, mode: str, stretch: tuple[str, ...], shear
         return (volume,)
     need = spec(mode).inputs
     if len(stretch) != need:
-        raise DataError(f"a {mode} test takes {need} stretch column(s) (--stretch), got {len(stretch)}"
+        raise DataError(f"a {mode} test takes {need} stretch (or strain) column(s) (--stretch), got {len(stretch)}"
                         + (f": {', '.join(stretch)}" if stretch else ""), source)
     return stretch
 

@@ -50,6 +50,8 @@ class _Entry(BaseModel):
     mode: Literal[FIT_MODES]  # type: ignore[valid-type]
     file: str
     stretch: str | list[str] | None = None
+    strain: str | list[str] | None = None
+    strain_unit: str | None = None
     stress: str | list[str] | None = None
     shear: str | None = None
     volume: str | None = None
@@ -89,13 +91,16 @@ class TestSpec:
     weight: float = 1.0
     delimiter: str = ","
     skip_rows: int = 0
+    strain: tuple[str, ...] = ()
+    strain_unit: str | None = None
 
     def read(self):
         from .curves import read_test
 
         return read_test(self.path, self.mode, stretch=self.stretch, stress=self.stress, shear=self.shear,
                          volume=self.volume, measure=self.measure, stress_unit=self.stress_unit, weight=self.weight,
-                         delimiter=self.delimiter, skip_rows=self.skip_rows)
+                         delimiter=self.delimiter, skip_rows=self.skip_rows, strain=self.strain,
+                         strain_unit=self.strain_unit)
 
 
 def _names(value) -> tuple[str, ...]:
@@ -109,11 +114,12 @@ def _spec(doc: _Document, e: _Entry, base: Path) -> TestSpec:
     path = path if path.is_absolute() else base / path
     shear = e.shear if e.shear is not None else (doc.shear if e.mode == "simple_shear" else None)
     volume = e.volume if e.volume is not None else (doc.volume if e.mode == "volumetric" else None)
-    stretch = _names(e.stretch if e.stretch is not None else
-                     (doc.stretch if e.mode not in ("simple_shear", "volumetric") else None))
+    strain = _names(e.strain)
+    stretch = () if strain else _names(e.stretch if e.stretch is not None else
+                                       (doc.stretch if e.mode not in ("simple_shear", "volumetric") else None))
     return TestSpec(e.mode, os.fspath(path), stretch, _names(e.stress if e.stress is not None else doc.stress), shear,
                     volume, e.stress_unit or doc.stress_unit, e.measure, e.weight, e.delimiter or doc.delimiter,
-                    e.skip_rows)
+                    e.skip_rows, strain, e.strain_unit)
 
 
 def _where(err) -> str:
