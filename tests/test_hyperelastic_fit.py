@@ -246,3 +246,15 @@ def test_cli_fits_biaxial_and_simple_shear_files(tmp_path, capsys):
                          "--stress", "P12_MPa", "--out", tmp_path / "s"], capsys)
     assert rc == 0, err
     assert json.loads((tmp_path / "s.json").read_text())["modes"]["simple_shear"]["r2"] >= 0.9999
+
+
+def test_one_mode_and_a_poor_fit_are_warned_about():
+    one = fit_tests([treloar("uniaxial")])
+    assert any("one test mode does not determine" in w for w in one.warnings)
+    assert one.law.summary["warnings"] == list(one.warnings)
+    assert not any("R²" in w and "fitted with" in w for w in one.warnings)
+    # a tension curve that rises and falls back (softening) next to a shear test: no convex law fits it
+    lam = np.linspace(1.0, 4.0, 31)
+    soft = TestCurve("uniaxial", lam, np.sin(np.pi * (lam - 1) / 3) + 0.01 * (lam - 1), stress_unit="MPa")
+    poor = fit_tests([soft, treloar("pure_shear")])
+    assert any("fitted with R²" in w for w in poor.warnings), poor.warnings

@@ -45,6 +45,8 @@ DEFAULT_BULK_RATIO = 1000.0
 DEFAULT_KNOTS = 40
 DEFAULT_SMOOTHING = 1e-10
 MAX_OUTER = 30
+#: Below this R² a fitted mode is reported as poorly fitted.
+POOR_R2 = 0.99
 #: The knots reach this factor beyond the stretch range of the tests on both sides.
 KNOT_PAD = 1.02
 
@@ -102,7 +104,8 @@ class CurveMetrics:
 @dataclass(frozen=True)
 class FitResult:
     """What :func:`fit_tests` returns: the law, per-mode metrics on the fitted tests (``modes``) and on the
-    predicted ones (``predicted``), the outer iterations and the wall time [s]."""
+    predicted ones (``predicted``), the outer iterations, the wall time [s], notes and warnings (one mode
+    only; a mode fitted below :data:`POOR_R2`)."""
 
     law: HyperelasticLaw
     modes: dict[str, CurveMetrics]
@@ -110,6 +113,7 @@ class FitResult:
     iterations: int
     seconds: float
     notes: tuple[str, ...] = field(default=())
+    warnings: tuple[str, ...] = field(default=())
 
 
 def predict(law: HyperelasticLaw, curve: TestCurve) -> np.ndarray:
@@ -279,6 +283,7 @@ def fit_tests(curves: Sequence[TestCurve], options: HyperelasticOptions | None =
     certificate = audit(law, (lo, hi))
     fitted = by_mode(law, curves)
     predicted = by_mode(law, predict_curves) if predict_curves else {}
+    warnings = _warnings(curves, fitted)
     seconds = time.perf_counter() - start
     source = ("given" if options.bulk_modulus is not None else "fitted to the volumetric test" if not fixed
               else f"default K/μ = {options.bulk_ratio:g}")
@@ -297,10 +302,24 @@ def fit_tests(curves: Sequence[TestCurve], options: HyperelasticOptions | None =
             "shear_modulus": law.shear_modulus, "bulk_modulus": law.bulk_modulus, "kappa": law.kappa,
             "bulk_modulus_source": source, "ridges": law.arch.hidden[0], "knots": options.knots,
             "smoothing": options.smoothing, "residuals": "relative" if options.relative else "balanced",
-            "iterations": outer, "seconds": seconds, "notes": notes,
+            "iterations": outer, "seconds": seconds, "notes": notes, "warnings": warnings,
         },
     })
-    return FitResult(law, fitted, predicted, outer, seconds, tuple(notes))
+    return FitResult(law, fitted, predicted, outer, seconds, tuple(notes), tuple(warnings))
+
+
+def _warnings(curves: Sequence[TestCurve], fitted: dict[str, CurveMetrics]) -> list[str]:
+    out = []
+    if len({c.mode for c in curves if c.mode != "volumetric"}) == 1:
+        out.append("one test mode does not determine a 3-D law: what it predicts for other modes is unreliable "
+                   "(Treloar's rubber fitted to uniaxial tension alone predicts equibiaxial tension with R² -3.5 "
+                   "and pure shear with -3.4; benchmarks/hyperelastic_modes.py); fit every mode you have")
+    for mode, m in fitted.items():
+        if m.r2 < POOR_R2:
+            out.append(f"{mode} is fitted with R² {m.r2:.4f} < {POOR_R2}: the law (a convex energy of each principal "
+                       "stretch, W = Σ w(λ_i) + U(J)) may not represent these data; check the plot, the mode and the "
+                       "stress measure (nominal or --cauchy)")
+    return out
 
 
 def _describe(c: TestCurve) -> dict:

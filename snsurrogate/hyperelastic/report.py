@@ -127,6 +127,7 @@ def describe(result: FitResult) -> str:
         f"(κ = {law.kappa:.6g} {u}; {s['bulk_modulus_source']})",
     ]
     lines += [f"  note: {n}" for n in s.get("notes", [])]
+    lines += [f"warning: {w}" for w in result.warnings]
     return "\n".join(lines)
 
 
