@@ -35,7 +35,8 @@ the energy of each stretch is convex and never softens. At a deformation ``F`` t
     \\Big) \\ \\ge\\ \\lambda_{\\max}(𝔸(F)),
 
 (the first pair term by the mean value theorem, ``w'' <= L``; the others exact), the ``a(F)`` of
-``../shared/docs/finite-strain.md`` §3. Assumes ``J > 0``. Stresses are in the data's stress unit,
+``../shared/docs/finite-strain.md`` §3; the formulas live in :mod:`fem.hyperelastic` (one implementation for
+analytic and fitted laws). Assumes ``J > 0``. Stresses are in the data's stress unit,
 stretches dimensionless, energies in stress unit (energy per undeformed volume).
 """
 
@@ -46,6 +47,8 @@ from typing import Any
 
 import torch
 from torch import nn
+
+from fem import hyperelastic
 
 from ..potential import PotentialNetwork, potential_bounds
 from . import modes
@@ -160,57 +163,44 @@ class HyperelasticLaw(nn.Module):
             return modes.pressure(self._as(jac), self.dw, self.kappa)
 
     # -- the 3-D law ----------------------------------------------------------------------------
-    def _principal(self, F: torch.Tensor):
+    def _F(self, F) -> torch.Tensor:
         F = self._as(F)
         if F.ndim != 3 or F.shape[1:] != (3, 3):
             raise ValueError(f"F must have shape (n, 3, 3), got {tuple(F.shape)}")
-        c = F.transpose(1, 2) @ F
-        lam2, n = torch.linalg.eigh(0.5 * (c + c.transpose(1, 2)))
-        return F, lam2.clamp_min(1e-300).sqrt(), n, torch.linalg.det(F)
+        return F
 
     def energy(self, F: torch.Tensor) -> torch.Tensor:
         """Strain energy per undeformed volume ``W (n,)`` [stress unit] at ``F (n, 3, 3)``."""
-        _, lam, _, jac = self._principal(F)
-        return self.w(lam).sum(dim=1) + 0.5 * self.kappa * (jac - 1.0) ** 2
+        return hyperelastic.energy(self._F(F), self.w, self.kappa)
+
+    strain_energy = energy
 
     def first_piola(self, F: torch.Tensor) -> torch.Tensor:
         """First Piola–Kirchhoff stress ``P = F S (n, 3, 3)`` [stress unit] at ``F (n, 3, 3)`` (module docstring)."""
-        F, lam, n, jac = self._principal(F)
-        coef = self.dw(lam) / lam + (self.kappa * (jac - 1.0) * jac).unsqueeze(1) / lam**2
-        s = (n * coef.unsqueeze(1)) @ n.transpose(1, 2)
-        return F @ s
+        return hyperelastic.first_piola(self._F(F), self.dw, self.kappa)
 
     forward = first_piola
 
     def cauchy(self, F: torch.Tensor) -> torch.Tensor:
         """Cauchy stress ``σ = P Fᵀ / J (n, 3, 3)`` [stress unit]."""
-        F = self._as(F)
+        F = self._F(F)
         return self.first_piola(F) @ F.transpose(1, 2) / torch.linalg.det(F).reshape(-1, 1, 1)
 
     def elasticity(self, F: torch.Tensor) -> torch.Tensor:
         """``𝔸 = ∂P/∂F`` as ``(n, 9, 9)`` [stress unit] (row-major ``P_iJ``, ``F_kL``), by autograd of
         :meth:`first_piola`. Needs distinct principal stretches (the eigenvector derivative); use
         :meth:`tangent_bound` for a bound at any state."""
-        F = self._as(F)
+        F = self._F(F)
         jac = torch.func.vmap(torch.func.jacrev(lambda f: self.first_piola(f.unsqueeze(0))[0]))(F)
         return jac.reshape(-1, 9, 9)
 
+    def _secant(self, lo: torch.Tensor, hi: torch.Tensor) -> torch.Tensor:
+        return torch.full_like(lo, self.lipschitz_bound)
+
     def tangent_bound(self, F: torch.Tensor) -> torch.Tensor:
         """Certified ``a(F) >= λ_max(∂P/∂F)`` ``(n,)`` [stress unit] at ``F (n, 3, 3)`` with ``det F > 0``
-        (module docstring)."""
-        _, lam, _, jac = self._principal(F)
-        with torch.no_grad():
-            a = 1.0 / lam
-            vol_coef = (self.kappa * (jac - 1.0) * jac).reshape(-1, 1, 1)
-            outer = a.unsqueeze(2) * a.unsqueeze(1)
-            vol = self.kappa * jac.reshape(-1, 1, 1) ** 2 * outer + vol_coef * (outer - torch.diag_embed(a * a))
-            block = self.d2w(lam).amax(dim=1) + torch.linalg.eigvalsh(vol)[:, -1]
-            first = self.dw(lam)
-            i, j = torch.triu_indices(3, 3, 1)
-            geo = vol_coef.reshape(-1, 1) * outer[:, i, j]
-            pair_minus = self.lipschitz_bound - geo
-            pair_plus = (first[:, i] + first[:, j]) / (lam[:, i] + lam[:, j]) + geo
-            return torch.maximum(block, torch.maximum(pair_minus, pair_plus).amax(dim=1))
+        (module docstring; :func:`fem.hyperelastic.tangent_bound` with the secant bounded by ``L``)."""
+        return hyperelastic.tangent_bound(self._F(F), self.dw, self.d2w, self._secant, self.kappa)
 
     # -- information ---------------------------------------------------------------------------
     @property
