@@ -24,6 +24,7 @@ from .elements import ELEMENTS, get_element
 from .energy import energy_balance_error
 from .errors import CertificateError, FemError, InputError, InstabilityError, MeshError
 from .explicit import ExplicitSolver, Result, State
+from .hyperelastic import NeoHookean, Ogden
 from .materials import HardeningCubic, LinearElastic, Material, autograd_tangent
 from .mesh import Mesh
 from .output import OutputWriter
@@ -43,6 +44,8 @@ __all__ = [
     "InstabilityError",
     "LinearElastic",
     "Material",
+    "NeoHookean",
+    "Ogden",
     "Mesh",
     "MeshError",
     "NodalForce",

@@ -165,7 +165,8 @@ class EnergyLedger:
 
     def update(self, s: State) -> None:
         """Add the works of the step that led to ``s`` and set the kinetic energy (no read-back)."""
-        half_dt, v, scratch = 0.5 * self.dt, s.v_prev, self._scratch  # du = dt v_{n-1/2}
+        # du = dt v_{n-1/2}, with the step that led to s (an adaptive run varies it)
+        half_dt, v, scratch = 0.5 * getattr(s, "dt_prev", self.dt), s.v_prev, self._scratch
         self._trapezoid(self.w_int, s.f_int_prev, s.f_int, v, half_dt)
         self._trapezoid(self.w_ext, s.f_ext_prev, s.f_ext, v, half_dt)
         if self.cons.numel():
@@ -186,6 +187,9 @@ class EnergyLedger:
     def record(self, s: State) -> None:
         """Append a row ``(t, W_kin, W_int, W_ext, W_damp)`` and the probe displacements."""
         i = len(self._times)
+        if i >= self._rows.shape[0]:  # an adaptive run took more steps than planned: grow the buffers
+            self._rows = torch.cat((self._rows, torch.zeros_like(self._rows)))
+            self._probes = torch.cat((self._probes, torch.zeros_like(self._probes)))
         torch.stack((self.kin, self.w_int, self.w_ext, self.w_damp), out=self._rows[i])
         if self.probe_dofs is not None:
             torch.index_select(s.u, 0, self.probe_dofs, out=self._probes[i])

@@ -34,89 +34,14 @@ import torch
 from . import boundary as bnd
 from .energy import ENERGY_KEYS, EnergyLedger, energy_balance_error
 from .errors import InputError, InstabilityError, counted
+from .finite_strain import FiniteStrainForce
 from .kinematics import Geometry, InternalForce, geometry
 from .mass import lumped_mass
 from .materials import Material
+from .result import MONITOR_NOTES, Result
 from .schedule import MAX_SECONDS, MAX_STEPS, Observers, ProgressBar, RunPlan, Schedule, format_duration, progress_every
-from .stability import TimeStep, choose_time_step, n_steps
-
-MONITOR_NOTES = {
-    "potential": "true energy: kinetic + stored strain energy - external work + damping work; warns at "
-                 "energy_warn (1 %), stops at energy_stop (10 %)",
-    "work": "the law has no energy: the drift is the central-difference work balance, which closes by "
-            "construction and so only catches gross blow-up (through the runaway test); a weaker check",
-}
-
-
-@dataclass
-class Result:
-    """What a run produced.
-
-    Attributes
-    ----------
-    steps, dt, t_end
-        Number of steps, time step [time], final time [time].
-    stable
-        False when the run was stopped by an instability.
-    energy_error
-        Largest relative energy-balance error seen [-].
-    wall_seconds
-        Wall time of the time-step loop [s].
-    history
-        ``time``, ``kinetic``, ``internal``, ``external``, ``damping`` arrays [time, energy] at the
-        recorded steps.
-    u, v
-        Final nodal displacement [length] and velocity [length/time], ``(n_nodes, dim)`` numpy arrays.
-    reactions
-        Final support reactions [force] at the constrained dofs (zero elsewhere), ``(n_nodes, dim)``.
-    warnings
-        Messages issued during the run.
-    dt_method
-        How ``dt`` was chosen: ``"user"`` or the ``"auto: ..."`` description of :class:`fem.stability.TimeStep`.
-    time_step
-        The :class:`fem.stability.TimeStep` of an ``"auto"`` step (bounds, safety, damping), else ``None``.
-    energy_drift
-        Largest relative drift of the true energy [-] (``energy_monitor == "potential"``), or the largest
-        balance error (``"work"``: a law without an energy; that balance closes by construction, so it
-        only catches gross blow-up) (:class:`fem.energy.EnergyLedger`).
-    energy_monitor
-        ``"potential"`` or ``"work"``.
-    """
-
-    steps: int
-    dt: float
-    t_end: float
-    stable: bool
-    energy_error: float
-    wall_seconds: float
-    history: dict[str, np.ndarray]
-    u: np.ndarray
-    v: np.ndarray
-    reactions: np.ndarray
-    warnings: list[str] = field(default_factory=list)
-    dt_method: str = "user"
-    time_step: TimeStep | None = None
-    energy_drift: float = 0.0
-    energy_monitor: str = "work"
-
-    def summary(self) -> dict:
-        """JSON-ready summary (``steps``, ``dt``, ``dt_method``, ``t_end``, ``stable``, ``energy_error``,
-        ``wall_seconds``, ``steps_per_second``, ``warnings``, ``energy_drift``, ``energy_monitor``,
-        ``energy_monitor_note``)."""
-        return {
-            "steps": self.steps,
-            "dt": self.dt,
-            "dt_method": self.dt_method,
-            "t_end": self.t_end,
-            "stable": self.stable,
-            "energy_error": self.energy_error,
-            "wall_seconds": self.wall_seconds,
-            "steps_per_second": self.steps / self.wall_seconds if self.wall_seconds > 0 else None,
-            "warnings": list(self.warnings),
-            "energy_drift": self.energy_drift,
-            "energy_monitor": self.energy_monitor,
-            "energy_monitor_note": MONITOR_NOTES[self.energy_monitor],
-        }
+from .stability import TimeStep, choose_time_step, default_safety, n_steps
+from .step_control import InversionError, StepControl, TimeFrames, check_inversion
 
 
 @dataclass(eq=False)
@@ -139,9 +64,10 @@ class State:
     react, react_prev
         Support reactions [force] at steps ``n`` and ``n-1``, ``(n_cons,)``.
     eps, sig
-        Strain [-] and stress [stress] at ``u_n``, ``(n_el, n_qp, n_voigt)`` (the material's buffers).
-    dt, t, step
-        Time step [time], time [time], step number.
+        Strain [-] and stress [stress] at ``u_n``, ``(n_el, n_qp, n_voigt)`` (the material's buffers); in a
+        finite-strain run the deformation gradient ``F`` and the nominal stress ``P``, ``(n_el, n_qp, 9)``.
+    dt, t, step, dt_prev
+        The next time step [time], time [time], step number, the step that led here [time].
     """
 
     u: torch.Tensor
@@ -162,6 +88,11 @@ class State:
     t: float = 0.0
     step: int = 0
     _r_tmp: torch.Tensor | None = field(default=None, repr=False)
+    dt_prev: float | None = None  # the step that led to this state (None: dt); differs from dt when adapted
+
+    def __post_init__(self) -> None:
+        if self.dt_prev is None:
+            self.dt_prev = self.dt
 
 
 class ExplicitSolver:
@@ -181,15 +112,20 @@ class ExplicitSolver:
         Mass-proportional damping coefficient ``alpha`` [1/time].
     section
         Bar cross-section [length^2] (1-D) or thickness [length] (2-D).
+    kinematics
+        ``"small"`` (Voigt strain -> stress) or ``"finite"`` (total Lagrangian, ``F -> P``,
+        :mod:`fem.finite_strain`); ``None``: what the material is (``finite_strain`` attribute). A law of one
+        kind in a run of the other is refused with the reason.
     dtype, device
         float64 on the CPU by default; ``device="cuda"`` runs on a GPU.
     """
 
     def __init__(self, mesh, material: Material, conditions=(), initial_velocity=None, *, damping: float = 0.0,
-                 section: float = 1.0, dtype=torch.float64, device="cpu") -> None:
+                 section: float = 1.0, dtype=torch.float64, device="cpu", kinematics: str | None = None) -> None:
         from .kinematics import VOIGT_SIZE
 
-        if material.n_voigt != VOIGT_SIZE[mesh.dim]:
+        self.finite = finite_kinematics(material, kinematics, mesh.dim)
+        if not self.finite and material.n_voigt != VOIGT_SIZE[mesh.dim]:
             raise InputError(
                 f"material: a {mesh.dim}-D mesh needs a law with {counted(VOIGT_SIZE[mesh.dim], 'strain component')}, "
                 f"this one has {material.n_voigt}", "material"
@@ -207,7 +143,9 @@ class ExplicitSolver:
         self._inv_m = 1.0 / self.m_dof
         self._vel_factor = torch.ones_like(self.bc.vel_values)  # buffers of _prescribed
         self._vel_buf = torch.empty_like(self.bc.vel_values)
-        self._force = InternalForce(self.geom, material)
+        self._force = FiniteStrainForce(self.geom, material) if self.finite else InternalForce(self.geom, material)
+        self._control: StepControl | None = None
+        self._t_end: float | None = None
         n_dof = mesh.n_nodes * mesh.dim
         self.v0 = torch.zeros(n_dof, dtype=dtype, device=self.device)
         if initial_velocity is not None:
@@ -280,10 +218,11 @@ class ExplicitSolver:
         """
         bc, dt = self.bc, s.dt
         n = s.step + 1
-        t_new = n * dt
+        t_new = s.t + dt if self._control is not None else n * dt
         s.u.add_(s.v_half, alpha=dt)  # du = dt v_{n+1/2}
         f_int, f_ext = s.f_int_prev, s.f_ext_prev  # spare buffers for step n+1
         _, s.eps, s.sig = self.internal_force(s.u, f_int)
+        dt_next = self._finite_checks(s, n, t_new, dt, f_int) if self.finite else dt
         if bc.loads:
             self.external_force(t_new, f_ext)
         else:
@@ -292,14 +231,26 @@ class ExplicitSolver:
         torch.add(s.v_half, s.a, alpha=0.5 * dt, out=s.v)  # v_{n+1}
         if bc.vel_dofs.numel():
             s.v.index_copy_(0, bc.vel_dofs, self._prescribed(t_new))
-        self._half_step(torch.add(s.v_half, s.a, alpha=dt, out=s.v_old), t_new + 0.5 * dt)  # v_{n+3/2}
-        self._reactions(s.v_half, s.v_old, s, f_int, f_ext, out=s.react_prev)
+        gap = 0.5 * (dt + dt_next)  # t_{n+3/2} - t_{n+1/2}
+        self._half_step(torch.add(s.v_half, s.a, alpha=gap, out=s.v_old), t_new + 0.5 * dt_next)  # v_{n+3/2}
+        self._reactions(s.v_half, s.v_old, s, f_int, f_ext, out=s.react_prev, interval=gap)
         s.f_int, s.f_int_prev = f_int, s.f_int
         s.f_ext, s.f_ext_prev = f_ext, s.f_ext
         s.v_old, s.v_prev, s.v_half = s.v_prev, s.v_half, s.v_old
         s.react, s.react_prev = s.react_prev, s.react
-        s.step, s.t = n, t_new
+        s.step, s.t, s.dt_prev, s.dt = n, t_new, dt, dt_next
         return s
+
+    def _finite_checks(self, s: State, n: int, t: float, dt: float, f_int: torch.Tensor) -> float:
+        """The next step (adaptive) after checking for inverted or collapsing elements; on one, ``s`` is left at
+        the last stable state ``u_n`` (its forces recomputed) and :class:`fem.step_control.InversionError` raised."""
+        try:
+            check_inversion(s.eps, n, t, dt, {})
+            return dt if self._control is None else self._control.next_dt(s.eps, dt, t, self._t_end, n)
+        except InversionError:
+            s.u.sub_(s.v_half, alpha=dt)
+            _, s.eps, s.sig = self.internal_force(s.u, f_int)
+            raise
 
     def _acceleration(self, f_ext, f_int, v_damp, t, out) -> torch.Tensor:
         """``a = M^{-1} (f_ext - f_int) - alpha v_damp`` with the kinematic conditions, into ``out``."""
@@ -318,14 +269,14 @@ class ExplicitSolver:
             v_half.index_copy_(0, self.bc.vel_dofs, self._prescribed(t_half))
         return v_half
 
-    def _reactions(self, v_before, v_after, s: State, f_int, f_ext, out) -> torch.Tensor:
-        """Support reactions ``M (v_{n+1/2} - v_{n-1/2}) / dt + f_int - f_ext`` on the constrained dofs, into
-        ``out`` ``(n_cons,)``."""
+    def _reactions(self, v_before, v_after, s: State, f_int, f_ext, out, interval: float | None = None) -> torch.Tensor:
+        """Support reactions ``M (v_{n+1/2} - v_{n-1/2}) / interval + f_int - f_ext`` on the constrained dofs
+        (``interval``: the time between the two half steps, ``dt`` by default), into ``out`` ``(n_cons,)``."""
         c, tmp = self._cons, s._r_tmp
         if not c.numel():
             return out
         torch.index_select(v_after, 0, c, out=out).sub_(torch.index_select(v_before, 0, c, out=tmp))
-        out.mul_(self._m_cons).div_(s.dt)
+        out.mul_(self._m_cons).div_(s.dt if interval is None else interval)
         out.add_(torch.index_select(f_int, 0, c, out=tmp))
         return out.sub_(torch.index_select(f_ext, 0, c, out=tmp))
 
@@ -411,8 +362,8 @@ class ExplicitSolver:
         """
         if not (isinstance(t_end, numbers.Real) and math.isfinite(t_end) and t_end > 0):
             raise InputError(f"t_end must be a positive number, got {t_end!r}", "t_end")
-        chosen = self.time_step(dt, safety)
-        dt = chosen.dt if chosen is not None else float(dt)
+        chosen = None if self.finite else self.time_step(dt, safety)
+        dt = self._finite_dt(dt, safety, t_end) if self.finite else chosen.dt if chosen is not None else float(dt)
         planned = n_steps(t_end, dt)
         if max_steps is not None and planned > max_steps:
             raise InputError(f"t_end = {t_end:g} in steps of dt = {dt:.4g} is {planned:,} steps, more than the "
@@ -431,43 +382,73 @@ class ExplicitSolver:
             listeners.start(schedule.n_steps, dt)
             listeners.frame(0, 0.0, s.u, s.v, s.eps, s.sig)
             t0_wall = _time.perf_counter()
-            self._loop(s, schedule, ledger, listeners)
+            self._loop(s, schedule, ledger, listeners, TimeFrames(schedule, t_end) if self._control else None)
             wall = _time.perf_counter() - t0_wall
         finally:
             listeners.close()
+            self._t_end = None
         reactions = torch.zeros_like(self.m_dof)
         reactions[self._cons] = s.react
         dim = self.mesh.dim
-        return Result(schedule.n_steps, dt, s.t, True, ledger.worst, wall, ledger.history(),
+        control = self._control.summary() if self._control is not None else None
+        method = chosen.method if chosen is not None else "auto: certified step at every state" if control else "user"
+        return Result(s.step, control["dt_min"] if control else dt, s.t, True, ledger.worst, wall, ledger.history(),
                       s.u.view(-1, dim).cpu().numpy(), s.v.view(-1, dim).cpu().numpy(),
-                      reactions.view(-1, dim).cpu().numpy(), ledger.messages,
-                      chosen.method if chosen is not None else "user", chosen, ledger.drift, ledger.monitor)
+                      reactions.view(-1, dim).cpu().numpy(), ledger.messages, method, chosen, ledger.drift,
+                      ledger.monitor, control)
+
+    def step_control_summary(self) -> dict | None:
+        """``dt_min``, ``dt_max``, ``dt_controlling`` and ``dt_history`` of the last adaptive finite-strain run
+        (:class:`fem.step_control.StepControl`), or None."""
+        return None if self._control is None else self._control.summary()
+
+    def _finite_dt(self, dt: float | str, safety: float | None, t_end: float) -> float:
+        """The first step of a finite-strain run: ``"auto"`` starts a :class:`fem.step_control.StepControl`
+        (the step at every state); a number is used as given, for the whole run."""
+        self._control = None
+        if not isinstance(dt, str):
+            self.time_step(dt)  # checks the number
+            return float(dt)
+        if dt != "auto":
+            raise InputError(f"dt must be a positive number or 'auto', got {dt!r}", "dt")
+        self._control = StepControl(self.geom, self.material, default_safety(self.material) if safety is None
+                                    else safety, alpha=self.damping)
+        _, F0, _ = self.internal_force(torch.zeros_like(self.m_dof))
+        self._t_end = float(t_end)
+        return self._control.next_dt(F0, None, 0.0, t_end)
 
     def stored_energy(self, eps: torch.Tensor) -> torch.Tensor:
         """``Psi = sum_q w_q |J_q| psi(eps_q)`` [energy], a 0-d tensor, for strain ``eps (n_el, n_qp, n_voigt)``
-        (the material's ``energy``; the same quadrature and section as the internal force)."""
-        psi = self.material.energy(eps.reshape(-1, eps.shape[-1]))
+        (the material's ``energy``; the same quadrature and section as the internal force); in a finite-strain
+        run ``eps`` is ``F`` and the energy the material's ``strain_energy(F)`` per undeformed volume."""
+        if self.finite:
+            psi = self.material.strain_energy(eps.reshape(-1, 3, 3))
+        else:
+            psi = self.material.energy(eps.reshape(-1, eps.shape[-1]))
         return torch.dot(psi.reshape(-1).to(self.geom.wdetJ.dtype), self.geom.wdetJ.reshape(-1))
 
     def _stored_energy_fn(self):
         """``state -> Psi`` when the material has an energy, else None (the ``"work"`` monitor)."""
-        if getattr(self.material, "energy", None) is None:
+        if getattr(self.material, "strain_energy" if self.finite else "energy", None) is None:
             return None
         return lambda s: self.stored_energy(s.eps)
 
-    def _loop(self, s: State, schedule: Schedule, ledger: EnergyLedger, listeners: Observers) -> None:
-        """The time-step loop: step, energies, history rows, checks, frames, progress."""
+    def _loop(self, s: State, schedule: Schedule, ledger: EnergyLedger, listeners: Observers,
+              by_time: TimeFrames | None = None) -> None:
+        """The time-step loop: step, energies, history rows, checks, frames, progress; with ``by_time`` (an
+        adaptive step) it runs to the end time and writes frames at times instead of steps."""
         n, check_every, every = schedule.n_steps, ledger.check_every, listeners.progress_every
         frames, progress = listeners.wants_frames, listeners.wants_progress
         try:
-            while s.step < n:
+            while (not by_time.done(s.t)) if by_time is not None else s.step < n:
                 self.step(s)
                 ledger.update(s)
-                if schedule.records(s.step):
+                last = by_time.done(s.t) if by_time is not None else s.step == n
+                if schedule.records(s.step) or last:
                     ledger.record(s)
-                if s.step % check_every == 0 or s.step == n:
+                if s.step % check_every == 0 or last:
                     ledger.check(s, stacklevel=4)  # warnings point at the caller of run
-                if frames and schedule.is_frame(s.step):
+                if frames and (by_time.due(s.t) if by_time is not None else schedule.is_frame(s.step)):
                     listeners.frame(s.step, s.t, s.u, s.v, s.eps, s.sig)
                     listeners.history(ledger.history())
                 if progress and s.step % every == 0:
@@ -492,5 +473,24 @@ class ExplicitSolver:
         return dofs, [f"u{n}_{'xyz'[k]}" for n in nodes for k in range(dim)]
 
 
-__all__ = ["ENERGY_KEYS", "MAX_SECONDS", "MAX_STEPS", "ExplicitSolver", "Result", "RunPlan", "State",
-           "energy_balance_error", "format_duration", "progress_every"]
+__all__ = ["ENERGY_KEYS", "MAX_SECONDS", "MAX_STEPS", "MONITOR_NOTES", "ExplicitSolver", "Result", "RunPlan", "State",
+           "energy_balance_error", "finite_kinematics", "format_duration", "progress_every"]
+
+
+def finite_kinematics(material, kinematics: str | None, dim: int) -> bool:
+    """Whether the run is finite-strain, refusing a law of the other kind (module docstring of the solver)."""
+    law = bool(getattr(material, "finite_strain", False))
+    if kinematics not in (None, "small", "finite"):
+        raise InputError(f"kinematics must be 'small' or 'finite', got {kinematics!r}", "kinematics")
+    if kinematics == "finite" and not law:
+        raise InputError("kinematics = 'finite' needs a finite-strain law (P(F): a hyperelastic law such as "
+                         "neo-Hookean, Ogden or one fitted to test modes); this law maps small strain to stress, so "
+                         "under large rotations it gives stress without strain", "kinematics")
+    if kinematics == "small" and law:
+        raise InputError("kinematics = 'small' with a finite-strain law: the law needs the deformation gradient; "
+                         "use kinematics = 'finite' (the default for this law)", "kinematics")
+    if law and dim == 1:
+        raise InputError("a finite-strain law on a 1-D bar: the bar is already total Lagrangian; fit a 1-D law "
+                         "(stretch - 1 -> nominal stress) for bars", "kinematics")
+    return law
+

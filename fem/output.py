@@ -97,6 +97,7 @@ class OutputWriter(Observer):
         name = f"frames/frame_{step:08d}.vtu"
         strain = eps.detach().mean(dim=1).cpu().numpy()
         stress = sig.detach().mean(dim=1).cpu().numpy()
+        cells = {"strain": strain, "stress": stress} if eps.shape[-1] != 9 else _finite_fields(eps, sig)
         self._write_frame(
             self.dir / name,
             self.mesh,
@@ -104,7 +105,7 @@ class OutputWriter(Observer):
                 "displacement": u.detach().view(-1, dim).cpu().numpy(),
                 "velocity": v.detach().view(-1, dim).cpu().numpy(),
             },
-            cell_data={"strain": strain, "stress": stress},
+            cell_data=cells,
         )
         self.frames.append((float(t), name))
         if self.keep:
@@ -124,6 +125,24 @@ class OutputWriter(Observer):
         lines = [",".join(ENERGY_KEYS + ("balance_error",) + tuple(extra))]
         lines += [",".join(f"{x:.10g}" for x in row) for row in zip(*cols)]
         write_text(self.dir / "history.csv", header + "\n".join(lines) + "\n")
+
+
+def _finite_fields(F: torch.Tensor, P: torch.Tensor) -> dict[str, np.ndarray]:
+    """Cell fields of a finite-strain frame, element averages of the integration points, row-major 3 x 3
+    tensors (``xx xy xz yx yy yz zx zy zz``, ParaView's order for 9 components): the deformation gradient ``F``
+    [-], the nominal stress ``P`` and the Cauchy stress ``σ = P Fᵀ / J`` [stress], and the principal stretches
+    (ascending) [-]."""
+    f = F.detach().reshape(-1, 3, 3)
+    p = P.detach().reshape(-1, 3, 3)
+    sigma = p @ f.transpose(1, 2) / torch.linalg.det(f).reshape(-1, 1, 1)
+    stretch = torch.linalg.svdvals(f).flip(-1)
+    n_el = F.shape[0]
+
+    def mean(x: torch.Tensor) -> np.ndarray:
+        return x.reshape(n_el, F.shape[1], -1).mean(dim=1).cpu().numpy()
+
+    return {"deformation_gradient": mean(f), "nominal_stress": mean(p), "cauchy_stress": mean(sigma),
+            "principal_stretch": mean(stretch)}
 
 
 # ---------------------------------------------------------------------------------------------- one set

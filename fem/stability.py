@@ -458,6 +458,10 @@ def choose_time_step(mesh, material, *, dt: float | str = "auto", safety: float 
     """
     if geom is None:
         geom = geometry(mesh, section=section)
+    if getattr(material, "finite_strain", False):
+        from .step_control import finite_time_step
+
+        return finite_time_step(geom, material, dt=dt, safety=safety, alpha=alpha, allow_unsafe=allow_unsafe)
     methods = ("element", "nodal")
     report = critical_time_step(mesh, material, safety=safety, methods=methods, geom=geom)
     xi = damping_ratio(alpha, report.dt_certified)

@@ -81,13 +81,50 @@ class NeuralMaterial:
         return jacobian(self.network, strain)
 
 
-def as_material(model: SurrogateModel, density: float, **kwargs) -> NeuralMaterial:
-    """Wrap a fitted law for the ``fem`` solver (see :class:`NeuralMaterial`). A finite-strain hyperelastic
-    law (fitted to test modes) is refused with :class:`~snsurrogate.errors.UnsupportedLawError` (a
-    ``TypeError``): the solver's kinematics are small-strain."""
-    if getattr(model, "kind", None) == "hyperelastic":
-        from .errors import UnsupportedLawError
+class HyperelasticMaterial:
+    """A fitted :class:`~snsurrogate.hyperelastic.HyperelasticLaw` seen by ``fem`` as a finite-strain law
+    (``finite_strain = True``: ``first_piola(F)``, ``strain_energy(F)``, ``tangent_bound(F)``; the solver runs it
+    with total Lagrangian kinematics, :mod:`fem.finite_strain`). ``density`` [mass / length^3] in units consistent
+    with the law's stress unit. ``lipschitz_bound`` is the certified bound ``L`` of ``w''`` [stress unit]."""
 
-        raise UnsupportedLawError("a hyperelastic law (P(F), fitted to test modes) cannot drive the small-strain "
-                                  "solver: finite-strain (total Lagrangian) elements are not available yet")
+    finite_strain = True
+    n_voigt = 9
+    certified_strain = None
+    certified_by = ("exact norm of the stretch-energy network's weights (m <= w'' <= L at every stretch) and the "
+                    "principal-frame spectrum of dP/dF at the current state")
+    symmetric = True
+    linear = False
+
+    def __init__(self, law, density: float, *, dtype=torch.float64, device="cpu") -> None:
+        if not (math.isfinite(float(density)) and float(density) > 0):
+            raise ValueError(f"density must be a positive number, got {density!r}")
+        from .hyperelastic.law import HyperelasticLaw
+
+        self.law = HyperelasticLaw(copy.deepcopy(law.network).to(dtype=dtype, device=device), law.kappa, law.metadata)
+        self.density = float(density)
+        self.kind = "hyperelastic"
+        self.stress_unit = law.stress_unit
+        self.lipschitz_bound = self.law.lipschitz_bound
+        self.tangent_lower_bound = self.law.tangent_lower_bound
+
+    def first_piola(self, F: torch.Tensor) -> torch.Tensor:
+        """``P (n, 3, 3)`` [stress unit] at ``F (n, 3, 3)``."""
+        with torch.no_grad():
+            return self.law.first_piola(F)
+
+    def strain_energy(self, F: torch.Tensor) -> torch.Tensor:
+        """``W (n,)`` [stress unit = energy per undeformed volume]."""
+        with torch.no_grad():
+            return self.law.energy(F)
+
+    def tangent_bound(self, F: torch.Tensor) -> torch.Tensor:
+        """Certified ``a(F) >= λ_max(∂P/∂F)`` ``(n,)`` [stress unit]."""
+        return self.law.tangent_bound(F)
+
+
+def as_material(model, density: float, **kwargs) -> NeuralMaterial | HyperelasticMaterial:
+    """Wrap a fitted law for the ``fem`` solver: :class:`NeuralMaterial` for a small-strain law,
+    :class:`HyperelasticMaterial` (finite strain) for a law fitted to test modes."""
+    if getattr(model, "kind", None) == "hyperelastic":
+        return HyperelasticMaterial(model, density, **kwargs)
     return NeuralMaterial(model, density, **kwargs)

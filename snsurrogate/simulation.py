@@ -233,7 +233,9 @@ def _run(setup: Setup, step: fem.TimeStep, plan: RunPlan, staging: Path, label: 
         warnings.simplefilter("always")
         t0 = _time.perf_counter()
         try:
-            result = setup.solver.run(case.time.end, step.dt, writer=writer, output_every=out_spec.every,
+            adaptive = setup.solver.finite and case.time.dt == "auto"  # the step at every state
+            result = setup.solver.run(case.time.end, "auto" if adaptive else step.dt, writer=writer,
+                                      safety=step.report.safety, output_every=out_spec.every,
                                       n_frames=out_spec.n_frames,
                                       progress=out_spec.progress if progress is None else progress,
                                       probes=setup.probe_nodes or None, max_steps=None,  # plan_run decided
@@ -319,6 +321,16 @@ def _summary(case: Case, setup: Setup, step: fem.TimeStep, result, instability, 
         summary["unstable_at"] = {"step": instability.step, "time": _finite(instability.time),
                                   "element": instability.element, "message": str(instability)}
         units["unstable_at.time"] = u["time"]
+    control = setup.solver.step_control_summary()
+    if control is not None:  # a finite-strain run with the step recomputed at every state
+        summary.update({"kinematics": "finite", **control})
+        summary["dt"] = control["dt_min"]
+        summary["lipschitz_bound"] = getattr(setup.solver.material, "lipschitz_bound", None)
+        units.update({"dt_min": u["time"], "dt_max": u["time"], "dt_history.time": u["time"],
+                      "dt_history.dt": u["time"], "dt_controlling.time": u["time"],
+                      "dt_controlling.a_element": f"{u['stress']} (bound of dP/dF at that element)",
+                      "dt_controlling.dt_certified": u["time"],
+                      "lipschitz_bound": f"{u['stress']} (bound of the law's w'', or a(F = I))"})
     summary["units"] = units
     return summary
 

@@ -202,7 +202,7 @@ ERRORS = {
     "missing mesh file": (BAR.replace('generate = "line"\nlength = 10.0\ndivisions = 10', 'file = "part.msh"'),
                           "[mesh] file: no such mesh file"),
     "unknown material type": (BAR.replace('type = "linear"', 'type = "elastic"'),
-                              "[material] type: expected one of 'linear', 'cubic', got 'elastic'"),
+                              "[material] type: expected one of 'linear', 'cubic', 'neo_hookean', got 'elastic'"),
     "negative end": (BAR.replace("end = 2.0e-6", "end = -2.0e-6"),
                      "[time] end: expected a positive number, got -2e-06"),
     "dt bad string": (BAR.replace("end = 2.0e-6", 'end = 2.0e-6\ndt = "small"'),

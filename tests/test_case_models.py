@@ -21,6 +21,7 @@ from snsurrogate.case import (
     Line,
     Linear,
     Model,
+    NeoHookean,
     NodeSelection,
     Rectangle,
     Traction,
@@ -93,12 +94,13 @@ def test_each_mesh_variant(mesh, cls):
 @pytest.mark.parametrize("material, cls", [
     ({"type": "linear", "E": 1.0, "density": 1.0}, Linear),
     ({"type": "cubic", "E": 1.0, "eps_h": 0.1, "eps_max": 0.2, "density": 1.0, "mode": "1d"}, Cubic),
+    ({"type": "neo_hookean", "mu": 1.0, "kappa": 10.0, "density": 1.0}, NeoHookean),
     ({"model": "law.pt", "density": 1.0}, Model),
 ])
 def test_each_material_variant(material, cls):
     case = load_case(case_with(BAR, material=material))
     assert type(case.material) is cls
-    if cls is not Model:
+    if cls in (Linear, Cubic):
         assert case.material.kinematics(1) == "1d" and case.material.nu is None
 
 
@@ -251,6 +253,7 @@ def variants_of_every_table():
     """``(case, path to a table, key)`` for every key of every table (each variant of each union)."""
     material = {"linear": {"type": "linear", "E": 1.0, "density": 1.0},
                 "cubic": {"type": "cubic", "E": 1.0, "eps_h": 0.1, "eps_max": 0.2, "density": 1.0},
+                "neo_hookean": {"type": "neo_hookean", "mu": 1.0, "kappa": 10.0, "density": 1.0},
                 "model": {"model": "law.pt", "density": 1.0}}
     mesh = {"line": BAR["mesh"], "rectangle": PLATE["mesh"],
             "box": {"generate": "box", "size": [1.0, 1.0, 1.0], "divisions": [1, 1, 1]}, "file": {"file": "a.msh"}}

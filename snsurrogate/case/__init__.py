@@ -83,6 +83,9 @@ Reference (generated from the models)
                 0.25)
             seed = integer, default 0: seed of the jitter
             section = positive number [length], default 1.0: thickness
+            kinematics = 'small' | 'finite', default 'finite' for a finite-strain law (neo_hookean, a
+                model fitted to test modes), else 'small': 'small' (small-strain Voigt strain -> stress)
+                or 'finite' (total Lagrangian, F -> P)
         generate = 'box': a structured box [0, lx] x [0, ly] x [0, lz] (node groups left, right, bottom,
             top, front, back, all)
             size = [lx, ly, lz] [length] (required): side lengths
@@ -91,10 +94,16 @@ Reference (generated from the models)
             jitter = number >= 0, default 0.0: random shift of the interior nodes, in element sizes (<
                 1/6)
             seed = integer, default 0: seed of the jitter
+            kinematics = 'small' | 'finite', default 'finite' for a finite-strain law (neo_hookean, a
+                model fitted to test modes), else 'small': 'small' (small-strain Voigt strain -> stress)
+                or 'finite' (total Lagrangian, F -> P)
         file = string: mesh file, relative to the case file: a mesh file read by fem.meshfiles (Gmsh
             .msh, .vtu, ...); its dimension is that of its cells
             section = positive number, default 1 (not used by a 3-D mesh): bar cross-section area
                 [length^2] or 2-D thickness [length]
+            kinematics = 'small' | 'finite', default 'finite' for a finite-strain law (neo_hookean, a
+                model fitted to test modes), else 'small': 'small' (small-strain Voigt strain -> stress)
+                or 'finite' (total Lagrangian, F -> P)
     [material] (required): the material law: analytic, or a fitted snsurrogate model; one of
         type = 'linear': linear elastic law (fem.LinearElastic)
             E = positive number [stress] (required): Young's modulus (cubic: at zero strain)
@@ -112,6 +121,12 @@ Reference (generated from the models)
             eps_h = positive number [-] (required): hardening strain: the 1-D tangent is 4 E at |strain|
                 = eps_h
             eps_max = positive number [-] (required): largest strain for which the bound is certified
+        type = 'neo_hookean': compressible neo-Hookean law W = mu/2 (I1 - 3) - mu ln J + kappa/2 (J -
+            1)^2 (finite strain, 2-D and 3-D)
+            mu = positive number [stress] (required): shear modulus
+            kappa = positive number [stress] (required): bulk coefficient of U(J) = kappa/2 (J - 1)^2
+                (bulk modulus kappa + 2 mu/3)
+            density = positive number [mass/length^3] (required): mass density
         model = string: fitted model file, relative to the case file: a fitted snsurrogate model
             (snsurrogate fit) with its certified bound
             density = positive number [mass/length^3] (required): mass density
@@ -270,6 +285,7 @@ from .models import (
                      Material,
                      Mesh,
                      Model,
+                     NeoHookean,
                      NodeSelection,
                      Output,
                      Rectangle,
@@ -281,5 +297,6 @@ from .models import (
 from .reference import schema_reference
 
 __all__ = ["AXES", "Boundary", "Box", "Case", "CaseFileError", "Cubic", "Damping", "File", "Fixed", "Force",
-           "Initial", "Line", "Linear", "Material", "Mesh", "Model", "NodeSelection", "Output", "Rectangle", "Time",
-           "Traction", "Units", "Velocity", "fit_to_mesh", "load_case", "read_toml", "schema_reference", "validate"]
+           "Initial", "Line", "Linear", "Material", "Mesh", "Model", "NeoHookean", "NodeSelection", "Output",
+           "Rectangle", "Time", "Traction", "Units", "Velocity", "fit_to_mesh", "load_case", "read_toml",
+           "schema_reference", "validate"]

@@ -41,6 +41,7 @@ from .models import (
     Line,
     Linear,
     Model,
+    NeoHookean,
     NodeSelection,
     Rectangle,
     Traction,
@@ -157,6 +158,11 @@ def build_material(case: Case, mesh: fem.Mesh) -> tuple[Any, dict[str, str], str
     if isinstance(m, Model):
         return _model_material(case, mesh, m)
     u = case.units.names()
+    if isinstance(m, NeoHookean):
+        with located(case, "[material]", NeoHookean.model_fields):
+            law = fem.NeoHookean(m.mu, m.kappa, m.density)
+        return law, u, (f"neo-Hookean (finite strain; mu = {m.mu:g} {u['stress']}, kappa = {m.kappa:g} {u['stress']}, "
+                        f"density = {m.density:g} {u['mass']}/{u['length']}^3)")
     mode = m.kinematics(mesh.dim)
     nu = m.nu if m.nu is not None else 0.0
     common = (f"E = {m.E:g} {u['stress']}" + ("" if mode == "1d" else f", nu = {nu:g}") +
@@ -178,10 +184,7 @@ def _model_material(case: Case, mesh: fem.Mesh, m: Model) -> tuple[Any, dict[str
     with located(case, "[material] model"):
         model = load(path)
     if model.kind == "hyperelastic":
-        raise CaseFileError(f"{m.model!r} is a finite-strain hyperelastic law (fitted to test modes, P(F)); the "
-                            "solver's kinematics are small-strain (Voigt strain -> stress), so it cannot run it "
-                            "meaningfully: finite-strain (total Lagrangian) elements are not available yet",
-                            case.name, "[material] model")
+        return _hyperelastic_material(case, mesh, m, model)
     if model.d_in != need or model.d_out != need:
         raise CaseFileError(f"{m.model!r} maps {model.d_in} strain to {model.d_out} stress components; a "
                             f"{mesh.dim}-D mesh ({mesh.cell_type}) needs {need} and {need} (1 for a bar, 3 for 2-D, "
@@ -200,6 +203,26 @@ def _model_material(case: Case, mesh: fem.Mesh, m: Model) -> tuple[Any, dict[str
     return mat, u, (f"fitted model {m.model!r} ({kind}, {model.arch.activation} {hidden}, "
                     f"{need} strain component{'s' if need > 1 else ''}, "
                     f"stress in {model.stress_unit}; density = {m.density:g} {u['mass']}/{u['length']}^3)")
+
+
+def _hyperelastic_material(case: Case, mesh: fem.Mesh, m: Model, law) -> tuple[Any, dict[str, str], str]:
+    """A model fitted to test modes: a finite-strain law for 2-D (plane strain) and 3-D meshes."""
+    from ..material import as_material
+
+    if mesh.dim == 1:
+        raise CaseFileError(f"{m.model!r} is a finite-strain hyperelastic law (fitted to test modes, P(F)); a bar "
+                            "needs a 1-D law (fit one curve: stretch - 1 -> nominal stress)", case.name,
+                            "[material] model")
+    stress = case.units.stress
+    if stress is not None and stress != law.stress_unit:
+        raise CaseFileError(f"{stress!r}, but the fitted law's stress unit is {law.stress_unit!r}; the case "
+                            "must use one consistent system", case.name, "[units] stress")
+    u = case.units.names(law.stress_unit)
+    modes = ", ".join(f"{k} R² {v['r2']:.4f}" for k, v in law.summary.get("modes", {}).items())
+    return as_material(law, m.density), u, (
+        f"fitted hyperelastic law {m.model!r} (finite strain; L = {law.lipschitz_bound:.4g} {law.stress_unit} on w'', "
+        f"mu = {law.shear_modulus:.4g}, K = {law.bulk_modulus:.4g} {law.stress_unit}; {modes}; density = "
+        f"{m.density:g} {u['mass']}/{u['length']}^3)")
 
 
 # ---------------------------------------------------------------------------------------------- conditions
@@ -254,9 +277,13 @@ def build(case: Case, *, dtype=None, device: str = "cpu") -> Setup:
     if isinstance(case.mesh, File) or isinstance(case.material, Model):  # the rules that waited for the files
         case = fit_to_mesh(case, mesh.dim, mesh.cell_type)
     conditions, initial = build_conditions(case, mesh)
+    kinematics = getattr(case.mesh, "kinematics", None)
+    with located(case, "[mesh] kinematics" if kinematics else "[material]"):
+        fem.explicit.finite_kinematics(material, kinematics, mesh.dim)
     with located(case, "[[boundary]]", BOUNDARY_KEYS):
         solver = fem.ExplicitSolver(mesh, material, conditions, initial, damping=case.damping.alpha,
-                                    section=section_of(case, mesh), dtype=dtype or torch.float64, device=device)
+                                    section=section_of(case, mesh), dtype=dtype or torch.float64, device=device,
+                                    kinematics=kinematics)
     density = density_warning(case.material.density, case.units.given())
     if density is not None:
         notes = [*notes, density]

@@ -50,7 +50,6 @@ from .kinds import (
     Integer,
     NonNegative,
     PathText,
-    Poisson,
     PositiveInt,
     PositiveNumber,
     Safety,
@@ -61,11 +60,10 @@ from .kinds import (
     key,
     show,
 )
+from .materials import MATERIAL, Analytic, Cubic, Linear, Material, Model, NeoHookean
 from .tables import Selector, Table, Variant
 from .units import Units
 
-DEFAULT_MODE = {1: "1d", 2: "plane_strain", 3: "3d"}
-"""Kinematics of an analytic material when ``mode`` is not given, by mesh dimension."""
 SECTION = 1.0
 """Default bar cross-section area [length^2] or 2-D thickness [length]."""
 
@@ -138,6 +136,9 @@ class Rectangle(Variant):
                               default=0.0)
     seed: Integer = key("seed of the jitter", default=0)
     section: PositiveNumber = key("thickness", unit="length", default=SECTION)
+    kinematics: Literal["small", "finite"] | None = key(
+        "'small' (small-strain Voigt strain -> stress) or 'finite' (total Lagrangian, F -> P)", default=None,
+        default_doc="'finite' for a finite-strain law (neo_hookean, a model fitted to test modes), else 'small'")
 
     _jitter = field_validator("jitter")(_jitter_below(RECTANGLE_JITTER_LIMIT))
 
@@ -159,6 +160,9 @@ class Box(Variant):
     element: Literal["hex8", "tet4"] = key("element type", default="hex8")
     jitter: NonNegative = key("random shift of the interior nodes, in element sizes (< 1/6)", default=0.0)
     seed: Integer = key("seed of the jitter", default=0)
+    kinematics: Literal["small", "finite"] | None = key(
+        "'small' (small-strain Voigt strain -> stress) or 'finite' (total Lagrangian, F -> P)", default=None,
+        default_doc="'finite' for a finite-strain law (neo_hookean, a model fitted to test modes), else 'small'")
 
     _jitter = field_validator("jitter")(_jitter_below(BOX_JITTER_LIMIT))
 
@@ -176,63 +180,15 @@ class File(Variant):
     file: PathText = key("mesh file, relative to the case file")
     section: PositiveNumber | None = key("bar cross-section area [length^2] or 2-D thickness [length]", default=None,
                                          default_doc=f"{SECTION:g} (not used by a 3-D mesh)")
+    kinematics: Literal["small", "finite"] | None = key(
+        "'small' (small-strain Voigt strain -> stress) or 'finite' (total Lagrangian, F -> P)", default=None,
+        default_doc="'finite' for a finite-strain law (neo_hookean, a model fitted to test modes), else 'small'")
 
 
 MESH = Selector("[mesh]", (Line, Rectangle, Box, File))
 Mesh = Annotated[Annotated[Line, Tag("line")] | Annotated[Rectangle, Tag("rectangle")] | Annotated[Box, Tag("box")]
                  | Annotated[File, Tag("file")], Discriminator(MESH.tag), BeforeValidator(MESH.check)]
 """``[mesh]``: generated (``generate = 'line' | 'rectangle' | 'box'``) or read from a file (``file``)."""
-
-
-# ---------------------------------------------------------------------------------------------- [material]
-class Analytic(Variant):
-    """Shared keys of the analytic laws."""
-
-    E: PositiveNumber = key("Young's modulus (cubic: at zero strain)", unit="stress")
-    nu: Poisson | None = key("Poisson's ratio", default=None, default_doc="required unless mode = '1d'")
-    density: PositiveNumber = key("mass density", unit="mass/length^3")
-    mode: Literal["1d", "plane_strain", "plane_stress", "3d"] | None = key(
-        "kinematics", default=None, default_doc="from the mesh: 1d, plane_strain, 3d")
-
-    def kinematics(self, dim: int) -> str:
-        """The mode: as given, or the default of a ``dim``-D mesh."""
-        return self.mode or DEFAULT_MODE[dim]
-
-
-class Linear(Analytic):
-    """Linear elastic law (fem.LinearElastic)."""
-
-    selector: ClassVar = ("type", "linear")
-    type: Literal["linear"] = key("analytic law")
-
-
-class Cubic(Analytic):
-    """Hardening cubic law (fem.HardeningCubic): the 1-D tangent is E (1 + 3 (strain / eps_h)^2)."""
-
-    selector: ClassVar = ("type", "cubic")
-    type: Literal["cubic"] = key("analytic law")
-    eps_h: PositiveNumber = key("hardening strain: the 1-D tangent is 4 E at |strain| = eps_h", unit="-")
-    eps_max: PositiveNumber = key("largest strain for which the bound is certified", unit="-")
-
-    @model_validator(mode="after")
-    def _modes(self) -> Cubic:
-        if self.mode == "plane_stress":
-            raise invalid("the cubic law supports 1d, plane_strain and 3d", key="mode")
-        return self
-
-
-class Model(Variant):
-    """A fitted snsurrogate model (snsurrogate fit) with its certified bound."""
-
-    selector: ClassVar = ("model", None)
-    model: PathText = key("fitted model file, relative to the case file")
-    density: PositiveNumber = key("mass density", unit="mass/length^3")
-
-
-MATERIAL = Selector("[material]", (Linear, Cubic, Model))
-Material = Annotated[Annotated[Linear, Tag("linear")] | Annotated[Cubic, Tag("cubic")] | Annotated[Model, Tag("model")],
-                     Discriminator(MATERIAL.tag), BeforeValidator(MATERIAL.check)]
-"""``[material]``: an analytic law (``type = 'linear' | 'cubic'``) or a fitted model (``model``)."""
 
 
 # ---------------------------------------------------------------------------------------------- [[boundary]]
@@ -496,5 +452,5 @@ UNIONS = {"mesh": MESH, "material": MATERIAL, "boundary": BOUNDARY}
 """The sections that are tagged unions, and their selectors."""
 
 __all__ = ["Analytic", "Box", "Boundary", "Case", "Condition", "Cubic", "Damping", "File", "Fixed", "Force",
-           "Initial", "Line", "Linear", "Load", "Material", "Mesh", "Model", "NodeSelection", "Output",
+           "Initial", "Line", "Linear", "Load", "Material", "Mesh", "Model", "NeoHookean", "NodeSelection", "Output",
            "Rectangle", "Time", "Traction", "Units", "Velocity"]
