@@ -244,9 +244,10 @@ class ExplicitSolver:
     def _finite_checks(self, s: State, n: int, t: float, dt: float, f_int: torch.Tensor) -> float:
         """The next step (adaptive) after checking for inverted or collapsing elements; on one, ``s`` is left at
         the last stable state ``u_n`` (its forces recomputed) and :class:`fem.step_control.InversionError` raised."""
+        force = self._force
         try:
-            check_inversion(s.eps, n, t, dt, {})
-            return dt if self._control is None else self._control.next_dt(s.eps, dt, t, self._t_end, n)
+            check_inversion(s.eps, n, t, dt, {}, force.det)
+            return dt if self._control is None else self._control.next_dt(s.eps, dt, t, self._t_end, n, force.bound)
         except InversionError:
             s.u.sub_(s.v_half, alpha=dt)
             _, s.eps, s.sig = self.internal_force(s.u, f_int)
@@ -406,6 +407,7 @@ class ExplicitSolver:
         """The first step of a finite-strain run: ``"auto"`` starts a :class:`fem.step_control.StepControl`
         (the step at every state); a number is used as given, for the whole run."""
         self._control = None
+        self._force.with_bound = False
         if not isinstance(dt, str):
             self.time_step(dt)  # checks the number
             return float(dt)
@@ -413,6 +415,7 @@ class ExplicitSolver:
             raise InputError(f"dt must be a positive number or 'auto', got {dt!r}", "dt")
         self._control = StepControl(self.geom, self.material, default_safety(self.material) if safety is None
                                     else safety, alpha=self.damping)
+        self._force.with_bound = True
         _, F0, _ = self.internal_force(torch.zeros_like(self.m_dof))
         self._t_end = float(t_end)
         return self._control.next_dt(F0, None, 0.0, t_end)

@@ -99,15 +99,28 @@ def _with_block(F: torch.Tensor, H: torch.Tensor, d: int) -> torch.Tensor:
 
 class FiniteStrainForce(DeformationForce):
     """``f_int(u)`` for repeated calls: ``(F, P)`` (buffers, flattened to ``(n_el, n_qp, 9)``) and the force
-    written into ``out``; the material's ``first_piola`` in between."""
+    written into ``out``; the material's ``first_piola`` in between.
+
+    With ``with_bound`` set and a material that has ``first_piola_and_bound(F) -> (P, a(F), det F)``, one call
+    also leaves ``bound`` (``a(F_q)``, ``(n_el, n_qp)``) and ``det`` (``det F_q``) from the same principal
+    decomposition; otherwise they are ``None`` (the step control then evaluates ``tangent_bound`` itself)."""
 
     def __init__(self, geom: Geometry, material) -> None:
         super().__init__(geom, buffered=True)
         self.material = material
+        self.with_bound = False
+        self.bound: torch.Tensor | None = None
+        self.det: torch.Tensor | None = None
 
     def __call__(self, u: torch.Tensor, out: torch.Tensor):
         F = self.deformation_gradient(u)
-        P = self.material.first_piola(F.view(-1, 3, 3)).view(F.shape)
+        flat = F.view(-1, 3, 3)
+        if self.with_bound and hasattr(self.material, "first_piola_and_bound"):
+            P, a, det = self.material.first_piola_and_bound(flat)
+            self.bound, self.det = a.view(self.n_el, self.n_qp), det.view(self.n_el, self.n_qp)
+        else:
+            P, self.bound, self.det = self.material.first_piola(flat), None, None
+        P = P.view(F.shape)
         self.force(P, out)
         return F.view(self.n_el, self.n_qp, 9), P.reshape(self.n_el, self.n_qp, 9)
 

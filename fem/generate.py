@@ -172,6 +172,53 @@ def rectangle(lx: float, ly: float, nx: int, ny: int, *, element: str = "quad4",
     return _finish(Mesh(points, cells, element, groups))
 
 
+def plate_with_hole(width: float, radius: float, n_arc: int, n_radial: int, *, element: str = "quad4",
+                    grading: float = 1.15) -> Mesh:
+    """A quarter of a square plate with a central circular hole: ``[0, width]²`` minus the disc of ``radius``
+    about the origin [length], the standard symmetric model of a plate with a hole.
+
+    Nodes lie on ``n_arc + 1`` rays from the hole to the outer edges (equal angles; the ray at 45° ends in the
+    corner, so ``n_arc`` must be even) and ``n_radial + 1`` points along each ray, spaced geometrically by
+    ``grading`` (> 1: finer at the hole). ``element`` is ``"quad4"`` or ``"tri3"`` (each quad split in two).
+
+    Node groups: ``"bottom"`` (y = 0), ``"left"`` (x = 0), the symmetry lines; ``"right"`` (x = width),
+    ``"top"`` (y = width), ``"hole"`` and ``"all"``. Cells are counter-clockwise.
+    """
+    width, radius = _length("width", width), _length("radius", radius)
+    n_arc, n_radial = _count("n_arc", n_arc), _count("n_radial", n_radial)
+    element = _choice("element", element, ("quad4", "tri3"))
+    if not radius < 0.9 * width:
+        raise MeshError(f"plate_with_hole: the radius must be below 0.9 x the width, got {radius!r} and {width!r}")
+    if n_arc % 2:
+        raise MeshError(f"plate_with_hole: n_arc must be even (a ray ends in the corner), got {n_arc}")
+    if not (isinstance(grading, (int, float)) and 1.0 <= grading <= 3.0):
+        raise MeshError(f"plate_with_hole: grading must be a number in [1, 3], got {grading!r}")
+    _fits([n_arc, n_radial], element, 2 if element == "tri3" else 1)
+    theta = np.linspace(0.0, 0.5 * np.pi, n_arc + 1)
+    inner = radius * np.stack([np.cos(theta), np.sin(theta)], -1)
+    low = theta <= 0.25 * np.pi
+    outer = np.where(low[:, None], np.stack([np.full_like(theta, width), width * np.tan(np.where(low, theta, 0))], -1),
+                     np.stack([width / np.tan(np.where(low, 1.0, theta)), np.full_like(theta, width)], -1))
+    outer[-1, 0] = 0.0  # the ray along x = 0 (cot 90° rounding)
+    steps = grading ** np.arange(n_radial)
+    t = np.concatenate([[0.0], np.cumsum(steps) / steps.sum()])
+    points = (inner[None, :, :] + t[:, None, None] * (outer - inner)[None, :, :]).reshape(-1, 2)  # node j*(na+1)+i
+    points[n_arc::n_arc + 1, 0] = 0.0  # the symmetry line x = 0 exactly (cos 90° rounds)
+    i, j = (a.ravel() for a in np.meshgrid(np.arange(n_arc), np.arange(n_radial)))
+    a = j * (n_arc + 1) + i
+    b, c, d = a + n_arc + 1, a + n_arc + 2, a + 1  # outward, outward-next-ray, next ray: counter-clockwise
+    cells = np.stack([a, b, c, d], -1) if element == "quad4" else \
+        np.stack([np.stack([a, b, c], -1), np.stack([a, c, d], -1)], 1).reshape(-1, 3)
+    ii, jj = np.meshgrid(np.arange(n_arc + 1), np.arange(n_radial + 1))
+    ii, jj = ii.ravel(), jj.ravel()
+    x, y = points[:, 0], points[:, 1]
+    tol = 1e-9 * width
+    groups = {"bottom": np.flatnonzero(ii == 0), "left": np.flatnonzero(ii == n_arc),
+              "right": np.flatnonzero(np.abs(x - width) <= tol), "top": np.flatnonzero(np.abs(y - width) <= tol),
+              "hole": np.flatnonzero(jj == 0), "all": np.arange(len(points))}
+    return _finish(Mesh(points, cells, element, groups))
+
+
 def _kuhn_tets() -> np.ndarray:
     """``(6, 4)`` local hex8 node indices of the six positive Kuhn tetrahedra along the diagonal 0 -> 6."""
     local = {(0, 0, 0): 0, (1, 0, 0): 1, (1, 1, 0): 2, (0, 1, 0): 3,

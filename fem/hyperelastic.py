@@ -17,13 +17,14 @@ in the principal frames ``𝔸`` is block-diagonal (Ogden 1984, §6.1.4), with t
 
 .. math::
 
-    λ_{\\max}(𝔸) \\le a(F) = \\max\\Big(\\max_i w''(\\lambda_i) + λ_{\\max}(V),\\
+    λ_{\\max}(𝔸) \\le a(F) = \\max\\Big(\\max_i w''(\\lambda_i) + \\bar\\lambda(V),\\
       \\max_{i<j} \\big[\\bar w''_{ij} - g_{ij}\\big],\\
       \\max_{i<j} \\big[\\tfrac{w'_i + w'_j}{\\lambda_i + \\lambda_j} + g_{ij}\\big]\\Big),
     \\qquad g_{ij} = \\frac{\\kappa (J - 1) J}{\\lambda_i \\lambda_j},
 
-with ``w̄''_ij >= max w'' over [λ_j, λ_i]`` (the mean value theorem bounds the secant
-``(w'_i - w'_j)/(λ_i - λ_j)`` by it). A law supplies ``w'``, ``w''`` and that interval bound.
+with ``λ̄(V) = max(κJ² + g, 0) |a|² + max_i(-g a_i²) >= λ_max(V)``, ``g = κ (J - 1) J`` (Weyl's inequality
+on ``V = (κJ² + g) a aᵀ - g diag(a²)``), and ``w̄''_ij >= max w'' over [λ_j, λ_i]`` (the mean value
+theorem bounds the secant ``(w'_i - w'_j)/(λ_i - λ_j)`` by it). A law supplies ``w'``, ``w''`` and that interval bound.
 
 Units: stretches dimensionless, ``w'``, ``w''``, ``κ``, stresses and ``a(F)`` in the stress unit, ``W`` in
 stress unit (energy per undeformed volume).
@@ -62,24 +63,45 @@ def energy(F: torch.Tensor, w: Curve, kappa: float) -> torch.Tensor:
     return w(lam).sum(dim=1) + 0.5 * kappa * (jac - 1.0) ** 2
 
 
-def tangent_bound(F: torch.Tensor, dw: Curve, d2w: Curve, secant: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-                  kappa: float) -> torch.Tensor:
+Secant = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+_PAIRS = ((0, 1), (0, 2), (1, 2))
+
+
+def tangent_bound(F: torch.Tensor, dw: Curve, d2w: Curve, secant: Secant, kappa: float) -> torch.Tensor:
     """Certified ``a(F) >= λ_max(∂P/∂F)`` ``(n,)`` [stress] (module docstring); ``secant(lo, hi)`` bounds ``w''``
     over ``[lo, hi]`` elementwise. Assumes ``det F > 0``."""
     lam, _, jac = principal(F)
     with torch.no_grad():
-        a = 1.0 / lam
-        vol_coef = (kappa * (jac - 1.0) * jac).reshape(-1, 1, 1)
-        outer = a.unsqueeze(2) * a.unsqueeze(1)
-        vol = kappa * jac.reshape(-1, 1, 1) ** 2 * outer + vol_coef * (outer - torch.diag_embed(a * a))
-        block = d2w(lam).amax(dim=1) + torch.linalg.eigvalsh(vol)[:, -1]
+        return _bound(lam, jac, dw(lam), d2w, secant, kappa)
+
+
+def stress_and_bound(F: torch.Tensor, dw: Curve, d2w: Curve, secant: Secant, kappa: float
+                     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(P (n, 3, 3), a(F) (n,), J (n,))`` from one principal decomposition (:func:`first_piola` and
+    :func:`tangent_bound` together, for a step that needs both), without gradients."""
+    with torch.no_grad():
+        lam, n, jac = principal(F)
         first = dw(lam)
-        i, j = torch.triu_indices(3, 3, 1)
-        geo = vol_coef.reshape(-1, 1) * outer[:, i, j]
-        lo, hi = torch.minimum(lam[:, i], lam[:, j]), torch.maximum(lam[:, i], lam[:, j])
-        minus = secant(lo, hi) - geo
-        plus = (first[:, i] + first[:, j]) / (lam[:, i] + lam[:, j]) + geo
-        return torch.maximum(block, torch.maximum(minus, plus).amax(dim=1))
+        coef = first / lam + (kappa * (jac - 1.0) * jac).unsqueeze(1) / lam**2
+        P = F @ ((n * coef.unsqueeze(1)) @ n.transpose(1, 2))
+        return P, _bound(lam, jac, first, d2w, secant, kappa), jac
+
+
+def _bound(lam, jac, first, d2w: Curve, secant: Secant, kappa: float) -> torch.Tensor:
+    """``a(F)`` from the principal stretches ``lam (n, 3)``, ``J`` and ``w'(λ_i)`` (module docstring). ``λ_max(V)``
+    is bounded by Weyl's inequality, ``V = (κJ² + g) a aᵀ - g diag(a²)`` with ``g = κ (J - 1) J``:
+    ``λ_max(V) <= max(κJ² + g, 0) |a|² + max_i(-g a_i²)``."""
+    a2 = lam.reciprocal().square()
+    g = kappa * (jac - 1.0) * jac
+    rank_one = (kappa * jac * jac + g).clamp_min(0.0) * a2.sum(dim=1)
+    diag = torch.maximum(-g.unsqueeze(1) * a2, torch.zeros_like(a2)).amax(dim=1)
+    best = d2w(lam).amax(dim=1) + rank_one + diag
+    for i, j in _PAIRS:
+        li, lj = lam[:, i], lam[:, j]
+        geo = g / (li * lj)
+        best = torch.maximum(best, secant(torch.minimum(li, lj), torch.maximum(li, lj)) - geo)
+        best = torch.maximum(best, (first[:, i] + first[:, j]) / (li + lj) + geo)
+    return best
 
 
 class Ogden:
@@ -152,6 +174,10 @@ class Ogden:
         """Certified ``a(F) >= λ_max(∂P/∂F)`` ``(n,)`` [stress]."""
         return tangent_bound(F, self.dw, self.d2w, self.secant, self.kappa)
 
+    def first_piola_and_bound(self, F: torch.Tensor):
+        """``(P, a(F), det F)`` in one pass (:func:`stress_and_bound`)."""
+        return stress_and_bound(F, self.dw, self.d2w, self.secant, self.kappa)
+
     def tangent_bound_reference(self) -> float:
         """``a(I)`` [stress]: ``2μ + 3κ`` (three times the small-strain bulk modulus ``κ + 2μ/3``)."""
         return float(self.tangent_bound(torch.eye(3, dtype=torch.float64).unsqueeze(0))[0])
@@ -165,4 +191,4 @@ class NeoHookean(Ogden):
         super().__init__([mu], [2.0], kappa, density)
 
 
-__all__ = ["NeoHookean", "Ogden", "energy", "first_piola", "principal", "tangent_bound"]
+__all__ = ["NeoHookean", "Ogden", "energy", "first_piola", "principal", "stress_and_bound", "tangent_bound"]

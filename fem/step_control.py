@@ -56,15 +56,17 @@ class StepControl:
         self.history: list[tuple[float, float]] = []  # (t, dt), thinned to at most HISTORY rows
         self._every = 1
 
-    def certified(self, F: torch.Tensor):
-        """The :class:`fem.finite_strain.StateStep` at deformation gradients ``F (n_el, n_qp, 9)``."""
-        a = self.material.tangent_bound(F.reshape(-1, 3, 3)).view(self.n_el, -1)
+    def certified(self, F: torch.Tensor, bound: torch.Tensor | None = None):
+        """The :class:`fem.finite_strain.StateStep` at deformation gradients ``F (n_el, n_qp, 9)`` (``bound``:
+        ``a(F_q)`` already computed with the stress, ``(n_el, n_qp)``)."""
+        a = self.material.tangent_bound(F.reshape(-1, 3, 3)).view(self.n_el, -1) if bound is None else bound
         return state_time_step(a, self.factors, self.density)
 
-    def next_dt(self, F: torch.Tensor, dt: float | None, t: float, t_end: float | None, step: int = 0) -> float:
+    def next_dt(self, F: torch.Tensor, dt: float | None, t: float, t_end: float | None, step: int = 0,
+                bound: torch.Tensor | None = None) -> float:
         """The next step after a state at time ``t`` (``dt``: the previous step; ``None`` at the start);
         :class:`InversionError` when the certified step collapses."""
-        st = self.certified(F)
+        st = self.certified(F, bound)
         xi = self.alpha * st.dt / 4.0  # mass-proportional damping: the factor of fem.stability.damping_factor
         new = self.safety * (math.sqrt(1.0 + xi * xi) - xi) * st.dt
         if dt is not None:
@@ -97,9 +99,11 @@ class StepControl:
                            "recomputed every step"}
 
 
-def check_inversion(F: torch.Tensor, step: int, t: float, dt: float, history: dict) -> None:
-    """Raise :class:`InversionError` when ``det F <= 0`` anywhere in ``F (n_el, n_qp, 9)``."""
-    jac = torch.linalg.det(F.reshape(-1, 3, 3)).view(F.shape[0], -1)
+def check_inversion(F: torch.Tensor, step: int, t: float, dt: float, history: dict,
+                    det: torch.Tensor | None = None) -> None:
+    """Raise :class:`InversionError` when ``det F <= 0`` anywhere in ``F (n_el, n_qp, 9)`` (``det``: already
+    computed, ``(n_el, n_qp)``)."""
+    jac = torch.linalg.det(F.reshape(-1, 3, 3)).view(F.shape[0], -1) if det is None else det
     worst = torch.amin(jac, dim=1)
     e = int(torch.argmin(worst))
     if not float(worst[e]) > 0:

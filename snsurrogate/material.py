@@ -121,6 +121,10 @@ class HyperelasticMaterial:
         """Certified ``a(F) >= λ_max(∂P/∂F)`` ``(n,)`` [stress unit]."""
         return self.law.tangent_bound(F)
 
+    def first_piola_and_bound(self, F: torch.Tensor):
+        """``(P, a(F), det F)`` in one pass."""
+        return self.law.first_piola_and_bound(F)
+
 
 def as_material(model, density: float, **kwargs) -> NeuralMaterial | HyperelasticMaterial:
     """Wrap a fitted law for the ``fem`` solver: :class:`NeuralMaterial` for a small-strain law,

@@ -346,6 +346,12 @@ def describe(summary: dict[str, Any]) -> str:
         f"time step   dt = {s['dt']:.6g} {t} ({s['dt_method']}; certified step {s['dt_certified']:.6g} {t}, "
         f"{s['controlling']})",
     ]
+    if s.get("kinematics") == "finite" and "dt_max" in s:
+        where = s["dt_controlling"]
+        lines[2] = (f"bound       certified L = {s['lipschitz_bound']:.6g} {u['stress']} (on w''); the step is "
+                    "certified at each state from the principal-frame bound a(F) of dP/dF")
+        lines[3] = (f"time step   {s['dt_min']:.6g} to {s['dt_max']:.6g} {t} "
+                    f"({s['dt_rule']}); smallest at element {where.get('element')}, t = {where.get('time', 0):.4g} {t}")
     rate = f", {s['steps_per_second']:.4g} steps/s" if s["steps_per_second"] else ""
     err = "n/a (non-finite energies)" if s["energy_error"] is None else f"{s['energy_error']:.3g}"
     lines.append(f"run         {s['steps']} steps to t = {s['t_end']:.6g} {t} in {s['wall_seconds']:.3g} s{rate}; "

@@ -158,11 +158,13 @@ RULES = {
     "generate and file": (case_with(BAR, mesh={**BAR["mesh"], "file": "a.msh"}),
                           "[mesh] file: give either generate or file, not both"),
     "no generator": (case_with(BAR, mesh={"length": 1.0}),
-                     "[mesh] generate: missing required key (give generate = 'line' | 'rectangle' | 'box' or "
+                     "[mesh] generate: missing required key (give generate = "
+                     "'line' | 'rectangle' | 'plate_with_hole' | "
+                     "'box' or "
                      "file = \"...\")"),
     "key of another variant": (case_with(BAR, mesh={**BAR["mesh"], "element": "quad4"}),
                                "[mesh] element: not used with generate = 'line' (it belongs to generate = "
-                               "'rectangle' / generate = 'box')"),
+                               "'rectangle' / generate = 'plate_with_hole' / generate = 'box')"),
     "nu unless 1-D": (case_with(PLATE, material={"type": "linear", "E": 1.0, "density": 1.0}),
                       "[material] nu: missing required key (Poisson's ratio, needed for mode 'plane_strain')"),
     "mode fits the mesh": (case_with(PLATE, material={**PLATE["material"], "mode": "1d"}),
@@ -256,6 +258,7 @@ def variants_of_every_table():
                 "neo_hookean": {"type": "neo_hookean", "mu": 1.0, "kappa": 10.0, "density": 1.0},
                 "model": {"model": "law.pt", "density": 1.0}}
     mesh = {"line": BAR["mesh"], "rectangle": PLATE["mesh"],
+            "plate_with_hole": {"generate": "plate_with_hole", "width": 2.0, "radius": 0.5, "divisions": [2, 2]},
             "box": {"generate": "box", "size": [1.0, 1.0, 1.0], "divisions": [1, 1, 1]}, "file": {"file": "a.msh"}}
     boundary = {t: {"type": t, "nodes": {"group": "left"}, "value": [1.0]} for t in ("velocity", "force", "traction")}
     boundary["fixed"] = {"type": "fixed", "nodes": {"group": "left"}}

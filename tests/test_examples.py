@@ -109,3 +109,11 @@ def test_rubber_modes_example(tmp_path):
     for a, b in zip(r["uniaxial_nominal_MPa"], r["uniaxial_P11_from_F_MPa"]):
         assert a == pytest.approx(b, rel=1e-9, abs=1e-12)  # the test mode and P(F) agree
     assert r["held_out_r2"]["pure_shear"] >= 0.98
+
+
+def test_rubber_plate_hole_example_short_run(tmp_path):
+    s = load("rubber_plate_hole").run(tmp_path, end=1e-4)  # the far edge moves 1 mm of the case's 20
+    assert s["stable"] and s["kinematics"] == "finite" and s["energy_drift"] < 0.01
+    assert s["edge_displacement_mm"] == pytest.approx(1.0, rel=1e-6)
+    assert 0 < s["dt_min"] <= s["dt_max"] and "element" in s["dt_controlling"]
+    assert (tmp_path / "rubber.pt").is_file() and (tmp_path / "plate_hole_treloar.toml").is_file()

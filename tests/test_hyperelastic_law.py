@@ -229,3 +229,35 @@ def test_invalid_kappa_refused():
     for bad in (0.0, -1.0, math.nan):
         with pytest.raises(ValueError, match="kappa"):
             HyperelasticLaw(net, bad)
+
+
+def test_curvature_bound_over_an_interval_is_certified_and_tighter_than_L():
+    law = random_law(seed=6)[0]
+    gen = np.random.default_rng(2)
+    lo = np.exp(gen.uniform(np.log(0.02), np.log(20.0), 400))
+    hi = lo * np.exp(gen.uniform(0.0, 1.5, 400))
+    bound = law.curvature_bound(torch.from_numpy(lo), torch.from_numpy(hi)).numpy()
+    for a, b, c in zip(lo[:60], hi[:60], bound[:60]):
+        x = torch.linspace(a, b, 400, dtype=D).requires_grad_(True)
+        (w2,) = torch.autograd.grad(law.dw(x).sum(), x)
+        assert float(w2.max()) <= c * (1 + 1e-12)
+    assert (bound <= law.lipschitz_bound * (1 + 1e-12)).all()
+    assert np.median(bound) < 0.7 * law.lipschitz_bound  # the point of it: tighter than L on most intervals
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_piecewise_evaluation_is_the_network_function(seed):
+    """The fast piecewise-polynomial w, w', w'' and interval bound equal the network's to rounding."""
+    law = random_law(seed=seed)[0]
+    lam = torch.from_numpy(np.geomspace(1e-3, 1e3, 30001))
+    net = law.network
+    x = lam.reshape(-1, 1) - 1.0
+    with torch.no_grad():
+        ref = (net.energy(x).reshape(-1), net(x).reshape(-1), net.tangent(x).reshape(-1))
+    for got, want in zip((law.w(lam), law.dw(lam), law.d2w(lam)), ref):
+        assert float(((got - want).abs() / (want.abs() + 1)).max()) <= 1e-10
+    pw = law._pw
+    law._pw = None
+    slow = law.curvature_bound(lam[:-1], lam[1:] * 1.2)
+    law._pw = pw
+    np.testing.assert_allclose(law.curvature_bound(lam[:-1], lam[1:] * 1.2), slow, rtol=1e-10, atol=1e-10)

@@ -86,6 +86,20 @@ Reference (generated from the models)
             kinematics = 'small' | 'finite', default 'finite' for a finite-strain law (neo_hookean, a
                 model fitted to test modes), else 'small': 'small' (small-strain Voigt strain -> stress)
                 or 'finite' (total Lagrangian, F -> P)
+        generate = 'plate_with_hole': a quarter of a square plate [0, width]^2 with a hole of radius
+            about the origin (node groups bottom and left: the symmetry lines; right, top, hole, all):
+            fem.generate.plate_with_hole
+            width = positive number [length] (required): side of the quarter plate
+            radius = positive number [length] (required): hole radius (below 0.9 x width)
+            divisions = [n_arc, n_radial] (required): elements around the quarter hole (even) and across
+                the plate
+            element = 'quad4' | 'tri3', default 'quad4': element type
+            grading = positive number, default 1.15: size ratio of neighbouring elements along a ray (>
+                1: finer at the hole)
+            section = positive number [length], default 1.0: thickness
+            kinematics = 'small' | 'finite', default 'finite' for a finite-strain law (neo_hookean, a
+                model fitted to test modes), else 'small': 'small' (small-strain Voigt strain -> stress)
+                or 'finite' (total Lagrangian, F -> P)
         generate = 'box': a structured box [0, lx] x [0, ly] x [0, lz] (node groups left, right, bottom,
             top, front, back, all)
             size = [lx, ly, lz] [length] (required): side lengths
@@ -288,6 +302,7 @@ from .models import (
                      NeoHookean,
                      NodeSelection,
                      Output,
+                     PlateWithHole,
                      Rectangle,
                      Time,
                      Traction,
@@ -298,5 +313,5 @@ from .reference import schema_reference
 
 __all__ = ["AXES", "Boundary", "Box", "Case", "CaseFileError", "Cubic", "Damping", "File", "Fixed", "Force",
            "Initial", "Line", "Linear", "Material", "Mesh", "Model", "NeoHookean", "NodeSelection", "Output",
-           "Rectangle", "Time", "Traction", "Units", "Velocity", "fit_to_mesh", "load_case", "read_toml",
-           "schema_reference", "validate"]
+           "PlateWithHole", "Rectangle", "Time", "Traction", "Units", "Velocity", "fit_to_mesh", "load_case",
+           "read_toml", "schema_reference", "validate"]

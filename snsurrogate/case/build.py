@@ -43,6 +43,7 @@ from .models import (
     Model,
     NeoHookean,
     NodeSelection,
+    PlateWithHole,
     Rectangle,
     Traction,
     Velocity,
@@ -128,6 +129,9 @@ def build_mesh(case: Case) -> tuple[fem.Mesh, list[str]]:
     with located(case, "[mesh]", type(m).model_fields):
         if isinstance(m, Line):
             return fem.generate.line(m.length, m.divisions), []
+        if isinstance(m, PlateWithHole):
+            return fem.generate.plate_with_hole(m.width, m.radius, *m.divisions, element=m.element,
+                                                grading=m.grading), []
         make = fem.generate.rectangle if isinstance(m, Rectangle) else fem.generate.box
         return make(*m.size, *m.divisions, element=m.element, jitter=m.jitter, seed=m.seed), []
 

@@ -147,6 +147,31 @@ class Rectangle(Variant):
         return self.element
 
 
+class PlateWithHole(Variant):
+    """A quarter of a square plate [0, width]^2 with a hole of radius about the origin (node groups bottom and
+    left: the symmetry lines; right, top, hole, all): fem.generate.plate_with_hole."""
+
+    selector: ClassVar = ("generate", "plate_with_hole")
+    dim: ClassVar[int] = 2
+    generate: Literal["plate_with_hole"] = key("structured mesh")
+    width: PositiveNumber = key("side of the quarter plate", unit="length")
+    radius: PositiveNumber = key("hole radius (below 0.9 x width)", unit="length")
+    divisions: tuple[PositiveInt, PositiveInt] = key("elements around the quarter hole (even) and across the plate",
+                                                     kind="[n_arc, n_radial]",
+                                                     expected="2 positive integers [n_arc, n_radial]")
+    element: Literal["quad4", "tri3"] = key("element type", default="quad4")
+    grading: PositiveNumber = key("size ratio of neighbouring elements along a ray (> 1: finer at the hole)",
+                                  default=1.15)
+    section: PositiveNumber = key("thickness", unit="length", default=SECTION)
+    kinematics: Literal["small", "finite"] | None = key(
+        "'small' (small-strain Voigt strain -> stress) or 'finite' (total Lagrangian, F -> P)", default=None,
+        default_doc="'finite' for a finite-strain law (neo_hookean, a model fitted to test modes), else 'small'")
+
+    @property
+    def cell_type(self) -> str:
+        return self.element
+
+
 class Box(Variant):
     """A structured box [0, lx] x [0, ly] x [0, lz] (node groups left, right, bottom, top, front, back, all)."""
 
@@ -185,10 +210,11 @@ class File(Variant):
         default_doc="'finite' for a finite-strain law (neo_hookean, a model fitted to test modes), else 'small'")
 
 
-MESH = Selector("[mesh]", (Line, Rectangle, Box, File))
-Mesh = Annotated[Annotated[Line, Tag("line")] | Annotated[Rectangle, Tag("rectangle")] | Annotated[Box, Tag("box")]
+MESH = Selector("[mesh]", (Line, Rectangle, PlateWithHole, Box, File))
+Mesh = Annotated[Annotated[Line, Tag("line")] | Annotated[Rectangle, Tag("rectangle")]
+                 | Annotated[PlateWithHole, Tag("plate_with_hole")] | Annotated[Box, Tag("box")]
                  | Annotated[File, Tag("file")], Discriminator(MESH.tag), BeforeValidator(MESH.check)]
-"""``[mesh]``: generated (``generate = 'line' | 'rectangle' | 'box'``) or read from a file (``file``)."""
+"""``[mesh]``: generated (``generate = 'line' | 'rectangle' | 'plate_with_hole' | 'box'``) or read from a file."""
 
 
 # ---------------------------------------------------------------------------------------------- [[boundary]]
@@ -453,4 +479,4 @@ UNIONS = {"mesh": MESH, "material": MATERIAL, "boundary": BOUNDARY}
 
 __all__ = ["Analytic", "Box", "Boundary", "Case", "Condition", "Cubic", "Damping", "File", "Fixed", "Force",
            "Initial", "Line", "Linear", "Load", "Material", "Mesh", "Model", "NeoHookean", "NodeSelection", "Output",
-           "Rectangle", "Time", "Traction", "Units", "Velocity"]
+           "PlateWithHole", "Rectangle", "Time", "Traction", "Units", "Velocity"]

@@ -53,10 +53,11 @@ class CertificateAudit:
 
 
 def autograd_w2(law: HyperelasticLaw, lam: np.ndarray) -> np.ndarray:
-    """``w''`` at stretches ``lam`` by automatic differentiation of ``w'`` [stress unit]."""
+    """``w''`` at stretches ``lam`` by automatic differentiation of the network's ``w'`` [stress unit] (not the
+    closed-form curvature nor the piecewise evaluation the law uses)."""
     x = torch.as_tensor(lam, dtype=law.dtype).clone().requires_grad_(True)
     with torch.enable_grad():
-        (g,) = torch.autograd.grad(law.dw(x).sum(), x)
+        (g,) = torch.autograd.grad(law.network_dw(x).sum(), x)
     return g.detach().numpy()
 
 

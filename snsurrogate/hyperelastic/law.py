@@ -28,13 +28,15 @@ the energy of each stretch is convex and never softens. At a deformation ``F`` t
 
 .. math::
 
-    a(F) = \\max\\Big( \\max_i w''(\\lambda_i) + \\lambda_{\\max}(V),\\
-    \\max_{i<j} \\big[L - \\tfrac{\\kappa (J-1) J}{\\lambda_i \\lambda_j}\\big],\\
+    a(F) = \\max\\Big( \\max_i w''(\\lambda_i) + \\bar\\lambda(V),\\
+    \\max_{i<j} \\big[\\bar w_{ij}'' - \\tfrac{\\kappa (J-1) J}{\\lambda_i \\lambda_j}\\big],\\
     \\max_{i<j} \\big[\\tfrac{w'_i + w'_j}{\\lambda_i + \\lambda_j}
                     + \\tfrac{\\kappa (J-1) J}{\\lambda_i \\lambda_j}\\big]
     \\Big) \\ \\ge\\ \\lambda_{\\max}(𝔸(F)),
 
-(the first pair term by the mean value theorem, ``w'' <= L``; the others exact), the ``a(F)`` of
+(``λ̄(V) >= λ_max(V)`` by Weyl's inequality, :mod:`fem.hyperelastic`; the first pair term by the mean
+value theorem, ``w''`` bounded over ``[λ_j, λ_i]`` by
+:meth:`HyperelasticLaw.curvature_bound`, at most ``L``; the others exact), the ``a(F)`` of
 ``../shared/docs/finite-strain.md`` §3; the formulas live in :mod:`fem.hyperelastic` (one implementation for
 analytic and fitted laws). Assumes ``J > 0``. Stresses are in the data's stress unit,
 stretches dimensionless, energies in stress unit (energy per undeformed volume).
@@ -50,8 +52,9 @@ from torch import nn
 
 from fem import hyperelastic
 
-from ..potential import PotentialNetwork, potential_bounds
+from ..potential import PotentialNetwork, curvature_terms, potential_bounds
 from . import modes
+from .piecewise import PIECEWISE, PiecewiseRidge
 
 
 class HyperelasticLaw(nn.Module):
@@ -81,6 +84,7 @@ class HyperelasticLaw(nn.Module):
         self.kappa = float(kappa)
         self.metadata: dict[str, Any] = copy.deepcopy(metadata or {})
         self.lipschitz_bound, self.tangent_lower_bound = potential_bounds(network)
+        self._pw = PiecewiseRidge(network) if network.arch.activation in PIECEWISE else None
 
     # -- the stretch energy -------------------------------------------------------------------
     @property
@@ -94,18 +98,27 @@ class HyperelasticLaw(nn.Module):
     def _as(self, x) -> torch.Tensor:
         return torch.as_tensor(x, dtype=self.dtype)
 
+    def network_dw(self, lam: torch.Tensor) -> torch.Tensor:
+        """``w'(λ)`` [stress unit] from the network's forward pass (what the certificate audit differentiates)."""
+        return self.network(lam.reshape(-1, 1) - 1.0).reshape(lam.shape)
+
     def dw(self, lam: torch.Tensor) -> torch.Tensor:
-        """``w'(λ)`` [stress unit] at stretches of any shape; differentiable in ``λ``."""
-        flat = lam.reshape(-1, 1) - 1.0
-        return self.network(flat).reshape(lam.shape)
+        """``w'(λ)`` [stress unit] at stretches of any shape; differentiable in ``λ``. Evaluated as the network's
+        exact piecewise polynomial (:mod:`snsurrogate.hyperelastic.piecewise`, the same function to about 1e-13)
+        where its profile allows, else by the network."""
+        return self._pw.dw(lam) if self._pw is not None else self.network_dw(lam)
 
     def d2w(self, lam: torch.Tensor) -> torch.Tensor:
         """``w''(λ)`` [stress unit] at stretches of any shape (exact, from the ridge curvatures)."""
         with torch.no_grad():
+            if self._pw is not None:
+                return self._pw.d2w(lam)
             return self.network.tangent(lam.reshape(-1, 1) - 1.0).reshape(lam.shape)
 
     def w(self, lam: torch.Tensor) -> torch.Tensor:
         """``w(λ)`` [stress unit], zero at ``λ = 1``."""
+        if self._pw is not None:
+            return self._pw.w(lam)
         return self.network.energy(lam.reshape(-1, 1) - 1.0).reshape(lam.shape)
 
     @property
@@ -194,8 +207,30 @@ class HyperelasticLaw(nn.Module):
         jac = torch.func.vmap(torch.func.jacrev(lambda f: self.first_piola(f.unsqueeze(0))[0]))(F)
         return jac.reshape(-1, 9, 9)
 
+    def curvature_bound(self, lo: torch.Tensor, hi: torch.Tensor) -> torch.Tensor:
+        """Certified ``>= max w''`` over each interval ``[lo, hi]`` (stretches, any matching shapes) [stress unit],
+        and ``<= L``: every ridge's curvature ``v_k² φ''(u_k)`` is monotone in the stretch (non-decreasing for
+        ``v_k > 0``, non-increasing for ``v_k < 0``), so its largest value on the interval is at ``hi`` or ``lo``."""
+        if self._pw is not None:
+            with torch.no_grad():
+                return self._pw.curvature_bound(lo, hi)
+        with torch.no_grad():
+            net, d = self.network, 1
+            v = net.linears[0].weight * net._gain
+            width = net.log_width.clamp(-30.0, 30.0).exp()
+            ridge = v[d:, 0]
+            end = torch.where(ridge > 0, hi.reshape(-1, 1), lo.reshape(-1, 1)) - 1.0  # (n, K) strain
+            u = ridge * (end / net.arch.strain_scale) / width + net.ridge_bias
+            _, phi2 = curvature_terms(u, net.arch.activation, 2)
+            total = v[0, 0] ** 2 + (ridge**2 * phi2).sum(dim=1)
+            return (total * (net.arch.stress_scale / net.arch.strain_scale)).reshape(lo.shape)
+
     def _secant(self, lo: torch.Tensor, hi: torch.Tensor) -> torch.Tensor:
-        return torch.full_like(lo, self.lipschitz_bound)
+        return torch.minimum(self.curvature_bound(lo, hi), torch.full_like(lo, self.lipschitz_bound))
+
+    def first_piola_and_bound(self, F: torch.Tensor):
+        """``(P, a(F), det F)`` in one pass, without gradients (:func:`fem.hyperelastic.stress_and_bound`)."""
+        return hyperelastic.stress_and_bound(self._F(F), self.dw, self.d2w, self._secant, self.kappa)
 
     def tangent_bound(self, F: torch.Tensor) -> torch.Tensor:
         """Certified ``a(F) >= λ_max(∂P/∂F)`` ``(n,)`` [stress unit] at ``F (n, 3, 3)`` with ``det F > 0``
