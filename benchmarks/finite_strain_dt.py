@@ -44,10 +44,11 @@ def treloar():
 def ratio(mesh, law, u) -> float | None:
     geom = geometry(mesh, dtype=D)
     kin = DeformationForce(geom, buffered=False)
+    piola = getattr(law, "law", law).first_piola  # a fitted law's adapter evaluates without gradients
 
     def f(x):
         F = kin.deformation_gradient(x)
-        return kin.force(law.first_piola(F.reshape(-1, 3, 3)).view(F.shape))
+        return kin.force(piola(F.reshape(-1, 3, 3)).view(F.shape))
 
     F = kin.deformation_gradient(u)
     if float(torch.linalg.det(F.reshape(-1, 3, 3)).min()) <= 0.05:

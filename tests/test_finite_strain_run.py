@@ -150,3 +150,29 @@ def test_small_amplitude_motion_is_the_linearised_law_s():
     moved = np.abs(lin.u[:, 0]) > 1e-3 * scale
     X = mesh.points[:, 0]
     assert 0.1 * 20.0 < X[moved].max() < 0.8 * 20.0  # a wave travelling in, not yet at the far end
+
+
+def test_stability_command_reports_a_finite_strain_case(tmp_path, capsys):
+    """`snsurrogate stability` on a neo-Hookean case: the certified step at F = I against the true one, which at
+    the reference state equals the small-strain step of the linearised law (Lamé κ, μ)."""
+    import json
+
+    from snsurrogate.cli import main
+
+    case = tmp_path / "nh.toml"
+    case.write_text('[mesh]\ngenerate = "rectangle"\nsize = [10.0, 2.0]\ndivisions = [8, 2]\n[material]\n'
+                    'type = "neo_hookean"\nmu = 0.5\nkappa = 50.0\ndensity = 1e-9\n[[boundary]]\nname = "clamp"\n'
+                    'type = "fixed"\nnodes = { group = "left" }\n[time]\nend = 1e-5\n')
+    assert main(["stability", str(case), "--json", str(tmp_path / "s.json")]) == 0
+    out = capsys.readouterr().out
+    assert "finite strain" in out and "recomputed at every state" in out
+    doc = json.loads((tmp_path / "s.json").read_text())
+    assert doc["kinematics"] == "finite" and doc["dt_element"] <= doc["dt_true_reference"]
+    mu, lam = 0.5, 50.0
+    E, nu = mu * (3 * lam + 2 * mu) / (lam + mu), lam / (2 * (lam + mu))
+    mesh = generate.rectangle(10.0, 2.0, 8, 2)
+    left = mesh.select_nodes("left")
+    clamped = np.concatenate([2 * left, 2 * left + 1])
+    lin = fem.critical_time_step(mesh, fem.LinearElastic(E, nu, 1e-9, "plane_strain"), methods=("element", "true"),
+                                 constrained=clamped)
+    assert doc["dt_true_reference"] == pytest.approx(lin.dt_true, rel=1e-5)  # the linearisation at F = I

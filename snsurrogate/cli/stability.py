@@ -42,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
     case, solver, mat = setup.case, setup.solver, setup.solver.material
     for w in setup.warnings:  # the same mesh notes and case warnings that 'simulate' records
         print(f"warning: {w}")
+    if solver.finite:
+        return _finite(args, setup)
     t_end, safety = case.time.end, (None if case.time.safety == "auto" else case.time.safety)  # None: default
     methods = ("element", "nodal", "global", "true") if args.use_global else ("element", "nodal", "true")
     constrained = solver.bc.constrained.cpu().numpy()
@@ -107,6 +109,64 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:  # a full disk, a missing permission, a name too long
             print(f"error: cannot write {file_label(args.json)}: {exc.strerror or exc}", file=sys.stderr)
             return 2
+        print(f"wrote {args.json}")
+    return 0
+
+
+#: Largest number of dofs for which the true critical step of a finite-strain case is computed (dense).
+TRUE_DOFS = 3000
+
+
+def _finite(args: argparse.Namespace, setup) -> int:
+    """A finite-strain case: the certified step at the reference state (the run recomputes it at every state)
+    against the true critical step of the assembled ``K(F = I)`` where the mesh is small enough."""
+    import torch
+
+    from fem.atomic import write_text
+    from fem.finite_strain import DeformationForce
+    from fem.stability import n_steps
+
+    case, solver, mat = setup.case, setup.solver, setup.solver.material
+    tu, su = setup.units["time"], setup.units["stress"]
+    safety = None if case.time.safety == "auto" else case.time.safety
+    step = solver.time_step("auto", safety) if not isinstance(case.time.dt, float) else solver.time_step(case.time.dt)
+    step = step or solver.time_step("auto", safety)
+    b = step.report.bounds["element"]
+    true = None
+    n_dof = setup.mesh.n_nodes * setup.mesh.dim
+    if n_dof <= TRUE_DOFS:
+        law = getattr(mat, "law", mat)
+        kin = DeformationForce(solver.geom, buffered=False)
+
+        def force(u):
+            F = kin.deformation_gradient(u)
+            return kin.force(law.first_piola(F.reshape(-1, 3, 3)).view(F.shape))
+
+        # central differences (autograd through the eigendecomposition fails at F = I, where stretches coincide)
+        h = 1e-7 * float(solver.geom.volume.sum() ** (1.0 / setup.mesh.dim))
+        eye = torch.eye(n_dof, dtype=solver.dtype) * h
+        with torch.no_grad():
+            K = torch.stack([(force(eye[j]) - force(-eye[j])) / (2 * h) for j in range(n_dof)], dim=1)
+        free = torch.ones(n_dof, dtype=torch.bool)
+        free[solver.bc.constrained] = False
+        s = solver.m_dof.rsqrt()
+        A = (0.5 * (K + K.T) * s[:, None] * s[None, :])[free][:, free]
+        top = float(torch.linalg.eigvalsh(A)[-1]) if A.numel() else 0.0
+        true = 2.0 / math.sqrt(top) if top > 0 else math.inf
+    print(f"case        {case.name}: {setup.mesh.n_cells} {setup.mesh.cell_type} elements, {setup.mesh.n_nodes} nodes "
+          "(finite strain)")
+    print(f"material    {setup.material_description}")
+    print(f"bound       a(F = I) = {step.report.lipschitz_bound:.6g} {su} (bound of dP/dF), certified by "
+          f"{mat.certified_by}")
+    print(f"element     certified {b.dt:.6g} {tu} at the reference state ({b.where})"
+          + (f"; dt_true {true:.6g} {tu} (ratio {b.dt / true:.3f}; K(F = I) by central differences)" if true else
+             f"; dt_true not computed above {TRUE_DOFS} dofs"))
+    print(f"auto        {step.dt:.6g} {tu} = safety {step.report.safety:g} x the certified step, recomputed at every "
+          f"state during the run (about {n_steps(case.time.end, step.dt)} steps to end if it did not shrink)")
+    doc = {"case": case.name, "kinematics": "finite", "t_end": case.time.end, **step.report.to_dict(),
+           "dt_true_reference": true, "units": {"dt": tu, "lipschitz_bound": f"{su} (a(F = I))", "t_end": tu}}
+    if args.json:
+        write_text(args.json, json.dumps(doc, indent=2) + "\n")
         print(f"wrote {args.json}")
     return 0
 
