@@ -19,7 +19,24 @@ from .network import Architecture, StressNetwork
 from .potential import PotentialNetwork, potential_bounds
 
 
-class SurrogateModel(nn.Module):
+class SavedLaw:
+    """What every fitted law shares: its fit ``summary`` and ``save`` (needs a ``metadata`` dict)."""
+
+    metadata: dict[str, Any]
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The fit summary (metrics, bound, timing) as written to ``MODEL.json``."""
+        return dict(self.metadata.get("summary", {}))
+
+    def save(self, path) -> None:
+        """Write the model file (see :mod:`snsurrogate.modelfile`), atomically."""
+        from .modelfile import save
+
+        save(self, path)
+
+
+class SurrogateModel(SavedLaw, nn.Module):
     """A fitted strain -> stress law with a certified tangent bound.
 
     Parameters
@@ -140,17 +157,6 @@ class SurrogateModel(nn.Module):
     @property
     def stress_columns(self) -> list[str]:
         return list(self.metadata.get("columns", {}).get("stress", []))
-
-    @property
-    def summary(self) -> dict[str, Any]:
-        """The fit summary (metrics, bound, timing) as written to ``MODEL.json``."""
-        return dict(self.metadata.get("summary", {}))
-
-    def save(self, path) -> None:
-        """Write the model file (see :mod:`snsurrogate.modelfile`), atomically."""
-        from .modelfile import save
-
-        save(self, path)
 
     def extra_repr(self) -> str:
         how = "spectrally normalized" if self.constrained else "unconstrained"

@@ -52,12 +52,13 @@ from torch import nn
 
 from fem import hyperelastic
 
+from ..model import SavedLaw
 from ..potential import PotentialNetwork, curvature_terms, potential_bounds
 from . import modes
 from .piecewise import PIECEWISE, PiecewiseRidge
 
 
-class HyperelasticLaw(nn.Module):
+class HyperelasticLaw(SavedLaw, nn.Module):
     """A fitted isotropic hyperelastic law (module docstring), callable on ``F (n, 3, 3)`` -> ``P (n, 3, 3)``.
 
     Parameters
@@ -234,21 +235,11 @@ class HyperelasticLaw(nn.Module):
 
     def tangent_bound(self, F: torch.Tensor) -> torch.Tensor:
         """Certified ``a(F) >= λ_max(∂P/∂F)`` ``(n,)`` [stress unit] at ``F (n, 3, 3)`` with ``det F > 0``
-        (module docstring; :func:`fem.hyperelastic.tangent_bound` with the secant bounded by ``L``)."""
+        (module docstring; :func:`fem.hyperelastic.tangent_bound` with the secant bounded by
+        :meth:`curvature_bound`)."""
         return hyperelastic.tangent_bound(self._F(F), self.dw, self.d2w, self._secant, self.kappa)
 
     # -- information ---------------------------------------------------------------------------
-    @property
-    def summary(self) -> dict[str, Any]:
-        """The fit summary (per-mode metrics, bound, timing) as written to ``MODEL.json``."""
-        return dict(self.metadata.get("summary", {}))
-
-    def save(self, path) -> None:
-        """Write the model file (see :mod:`snsurrogate.modelfile`), atomically."""
-        from ..modelfile import save
-
-        save(self, path)
-
     def extra_repr(self) -> str:
         return (f"hyperelastic, lipschitz_bound={self.lipschitz_bound:.6g} (w''), kappa={self.kappa:.6g}, "
                 f"shear_modulus={self.shear_modulus:.6g} {self.stress_unit}")
