@@ -326,6 +326,7 @@ def _summary(case: Case, setup: Setup, step: fem.TimeStep, result, instability, 
         summary.update({"kinematics": "finite", **control})
         summary["dt"] = control["dt_min"]
         summary["lipschitz_bound"] = getattr(setup.solver.material, "lipschitz_bound", None)
+        summary["lipschitz_bound_of"] = "w''" if hasattr(setup.solver.material, "law") else "a(F = I)"
         units.update({"dt_min": u["time"], "dt_max": u["time"], "dt_history.time": u["time"],
                       "dt_history.dt": u["time"], "dt_controlling.time": u["time"],
                       "dt_controlling.a_element": f"{u['stress']} (bound of dP/dF at that element)",
@@ -348,8 +349,8 @@ def describe(summary: dict[str, Any]) -> str:
     ]
     if s.get("kinematics") == "finite" and "dt_max" in s:
         where = s["dt_controlling"]
-        lines[2] = (f"bound       certified L = {s['lipschitz_bound']:.6g} {u['stress']} (on w''); the step is "
-                    "certified at each state from the principal-frame bound a(F) of dP/dF")
+        lines[2] = (f"bound       certified {s['lipschitz_bound']:.6g} {u['stress']} ({s['lipschitz_bound_of']}); the "
+                    "step is certified at each state from the principal-frame bound a(F) of dP/dF")
         lines[3] = (f"time step   {s['dt_min']:.6g} to {s['dt_max']:.6g} {t} "
                     f"({s['dt_rule']}); smallest at element {where.get('element')}, t = {where.get('time', 0):.4g} {t}")
     rate = f", {s['steps_per_second']:.4g} steps/s" if s["steps_per_second"] else ""

@@ -256,6 +256,7 @@ def variants_of_every_table():
     material = {"linear": {"type": "linear", "E": 1.0, "density": 1.0},
                 "cubic": {"type": "cubic", "E": 1.0, "eps_h": 0.1, "eps_max": 0.2, "density": 1.0},
                 "neo_hookean": {"type": "neo_hookean", "mu": 1.0, "kappa": 10.0, "density": 1.0},
+                "ogden": {"type": "ogden", "mu": [1.0], "alpha": [2.0], "kappa": 10.0, "density": 1.0},
                 "model": {"model": "law.pt", "density": 1.0}}
     mesh = {"line": BAR["mesh"], "rectangle": PLATE["mesh"],
             "plate_with_hole": {"generate": "plate_with_hole", "width": 2.0, "radius": 0.5, "divisions": [2, 2]},

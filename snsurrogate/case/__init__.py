@@ -141,6 +141,13 @@ Reference (generated from the models)
             kappa = positive number [stress] (required): bulk coefficient of U(J) = kappa/2 (J - 1)^2
                 (bulk modulus kappa + 2 mu/3)
             density = positive number [mass/length^3] (required): mass density
+        type = 'ogden': compressible Ogden law, w'(lambda) = sum_p mu_p (lambda^(alpha_p - 1) -
+            1/lambda) per principal stretch, plus kappa/2 (J - 1)^2 (finite strain, 2-D and 3-D;
+            fem.Ogden)
+            mu = [mu_1, ...] [stress] (required): moduli mu_p of the terms (mu_p alpha_p > 0)
+            alpha = [alpha_1, ...] [-] (required): exponents alpha_p of the terms
+            kappa = positive number [stress] (required): bulk coefficient of U(J) = kappa/2 (J - 1)^2
+            density = positive number [mass/length^3] (required): mass density
         model = string: fitted model file, relative to the case file: a fitted snsurrogate model
             (snsurrogate fit) with its certified bound
             density = positive number [mass/length^3] (required): mass density
@@ -203,7 +210,7 @@ Reference (generated from the models)
             coordinates (a value or a range [lo, hi] each), combined with AND; for example { group =
             "left" }, { x = 0.0 }, { x = [0.0, 1.0], y = 5.0, tol = 1e-6 }
         group = string: a node group of the mesh (generated meshes: left, right, bottom, top, front,
-            back, all; mesh files: their physical groups)
+            back, hole, all; mesh files: their physical groups)
         x = number or [lo, hi] [length]: x coordinate or range [lo, hi]
         y = number or [lo, hi] [length]: y coordinate or range
         z = number or [lo, hi] [length]: z coordinate or range
@@ -301,6 +308,7 @@ from .models import (
                      Model,
                      NeoHookean,
                      NodeSelection,
+                     Ogden,
                      Output,
                      PlateWithHole,
                      Rectangle,
@@ -312,6 +320,6 @@ from .models import (
 from .reference import schema_reference
 
 __all__ = ["AXES", "Boundary", "Box", "Case", "CaseFileError", "Cubic", "Damping", "File", "Fixed", "Force",
-           "Initial", "Line", "Linear", "Material", "Mesh", "Model", "NeoHookean", "NodeSelection", "Output",
+           "Initial", "Line", "Linear", "Material", "Mesh", "Model", "NeoHookean", "NodeSelection", "Ogden", "Output",
            "PlateWithHole", "Rectangle", "Time", "Traction", "Units", "Velocity", "fit_to_mesh", "load_case",
            "read_toml", "schema_reference", "validate"]

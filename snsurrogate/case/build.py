@@ -43,6 +43,7 @@ from .models import (
     Model,
     NeoHookean,
     NodeSelection,
+    Ogden,
     PlateWithHole,
     Rectangle,
     Traction,
@@ -162,11 +163,14 @@ def build_material(case: Case, mesh: fem.Mesh) -> tuple[Any, dict[str, str], str
     if isinstance(m, Model):
         return _model_material(case, mesh, m)
     u = case.units.names()
-    if isinstance(m, NeoHookean):
-        with located(case, "[material]", NeoHookean.model_fields):
-            law = fem.NeoHookean(m.mu, m.kappa, m.density)
-        return law, u, (f"neo-Hookean (finite strain; mu = {m.mu:g} {u['stress']}, kappa = {m.kappa:g} {u['stress']}, "
-                        f"density = {m.density:g} {u['mass']}/{u['length']}^3)")
+    if isinstance(m, (NeoHookean, Ogden)):
+        with located(case, "[material]", type(m).model_fields):
+            law = fem.NeoHookean(m.mu, m.kappa, m.density) if isinstance(m, NeoHookean) else \
+                fem.Ogden(m.mu, m.alpha, m.kappa, m.density)
+        terms = (f"mu = {m.mu:g} {u['stress']}" if isinstance(m, NeoHookean) else
+                 f"mu = {list(m.mu)} {u['stress']}, alpha = {list(m.alpha)}")
+        return law, u, (f"{'neo-Hookean' if isinstance(m, NeoHookean) else 'Ogden'} (finite strain; {terms}, "
+                        f"kappa = {m.kappa:g} {u['stress']}, density = {m.density:g} {u['mass']}/{u['length']}^3)")
     mode = m.kinematics(mesh.dim)
     nu = m.nu if m.nu is not None else 0.0
     common = (f"E = {m.E:g} {u['stress']}" + ("" if mode == "1d" else f", nu = {nu:g}") +

@@ -68,11 +68,25 @@ class NeoHookean(Variant):
     density: PositiveNumber = key("mass density", unit="mass/length^3")
 
 
-MATERIAL = Selector("[material]", (Linear, Cubic, NeoHookean, Model))
+class Ogden(Variant):
+    """Compressible Ogden law, w'(lambda) = sum_p mu_p (lambda^(alpha_p - 1) - 1/lambda) per principal stretch, plus
+    kappa/2 (J - 1)^2 (finite strain, 2-D and 3-D; fem.Ogden)."""
+
+    selector: ClassVar = ("type", "ogden")
+    type: Literal["ogden"] = key("analytic law")
+    mu: tuple[float, ...] = key("moduli mu_p of the terms (mu_p alpha_p > 0)", unit="stress", kind="[mu_1, ...]",
+                                expected="a list of numbers")
+    alpha: tuple[float, ...] = key("exponents alpha_p of the terms", unit="-", kind="[alpha_1, ...]",
+                                   expected="a list of numbers, as many as mu")
+    kappa: PositiveNumber = key("bulk coefficient of U(J) = kappa/2 (J - 1)^2", unit="stress")
+    density: PositiveNumber = key("mass density", unit="mass/length^3")
+
+
+MATERIAL = Selector("[material]", (Linear, Cubic, NeoHookean, Ogden, Model))
 Material = Annotated[Annotated[Linear, Tag("linear")] | Annotated[Cubic, Tag("cubic")]
-                     | Annotated[NeoHookean, Tag("neo_hookean")] | Annotated[Model, Tag("model")],
-                     Discriminator(MATERIAL.tag), BeforeValidator(MATERIAL.check)]
-"""``[material]``: an analytic law (``type = 'linear' | 'cubic' | 'neo_hookean'``) or a fitted model (``model``)."""
+                     | Annotated[NeoHookean, Tag("neo_hookean")] | Annotated[Ogden, Tag("ogden")]
+                     | Annotated[Model, Tag("model")], Discriminator(MATERIAL.tag), BeforeValidator(MATERIAL.check)]
+"""``[material]``: an analytic law (``type = 'linear' | 'cubic' | 'neo_hookean' | 'ogden'``) or a fitted model."""
 
 
-__all__ = ["DEFAULT_MODE", "MATERIAL", "Analytic", "Cubic", "Linear", "Material", "Model", "NeoHookean"]
+__all__ = ["DEFAULT_MODE", "MATERIAL", "Analytic", "Cubic", "Linear", "Material", "Model", "NeoHookean", "Ogden"]

@@ -60,7 +60,7 @@ from .kinds import (
     key,
     show,
 )
-from .materials import MATERIAL, Analytic, Cubic, Linear, Material, Model, NeoHookean
+from .materials import MATERIAL, Analytic, Cubic, Linear, Material, Model, NeoHookean, Ogden
 from .tables import Selector, Table, Variant
 from .units import Units
 
@@ -74,7 +74,7 @@ class NodeSelection(Table):
     AND; for example { group = "left" }, { x = 0.0 }, { x = [0.0, 1.0], y = 5.0, tol = 1e-6 }."""
 
     group: Text | None = key("a node group of the mesh (generated meshes: left, right, bottom, top, front, back, "
-                             "all; mesh files: their physical groups)", default=None)
+                             "hole, all; mesh files: their physical groups)", default=None)
     x: Coordinate | None = key("x coordinate or range [lo, hi]", unit="length", default=None)
     y: Coordinate | None = key("y coordinate or range", unit="length", default=None)
     z: Coordinate | None = key("z coordinate or range", unit="length", default=None)
@@ -478,5 +478,5 @@ UNIONS = {"mesh": MESH, "material": MATERIAL, "boundary": BOUNDARY}
 """The sections that are tagged unions, and their selectors."""
 
 __all__ = ["Analytic", "Box", "Boundary", "Case", "Condition", "Cubic", "Damping", "File", "Fixed", "Force",
-           "Initial", "Line", "Linear", "Load", "Material", "Mesh", "Model", "NeoHookean", "NodeSelection", "Output",
-           "PlateWithHole", "Rectangle", "Time", "Traction", "Units", "Velocity"]
+           "Initial", "Line", "Linear", "Load", "Material", "Mesh", "Model", "NeoHookean", "NodeSelection", "Ogden",
+           "Output", "PlateWithHole", "Rectangle", "Time", "Traction", "Units", "Velocity"]
