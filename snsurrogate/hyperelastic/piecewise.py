@@ -92,17 +92,28 @@ class PiecewiseRidge:
             self._g0 = float(self._eval(self.d1, torch.zeros(1, dtype=torch.float64))[0])
             self._psi0 = float(self._eval(self.energy, torch.zeros(1, dtype=torch.float64))[0])
 
+    def _on(self, t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        """``t`` on ``like``'s device and dtype, copied once per device and dtype (no table copy per step)."""
+        key = (id(t), like.device, like.dtype)
+        cache = self.__dict__.setdefault("_cache", {})
+        if key not in cache:
+            cache[key] = t.to(like)
+        return cache[key]
+
     def _eval(self, table: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         j = torch.searchsorted(self.breaks_t(x), x.detach().reshape(-1), right=True)
-        c = table.to(x)[j]
-        s = x.reshape(-1) - self.left.to(x)[j]
+        c = self._on(table, x)[j]
+        s = x.reshape(-1) - self._on(self.left, x)[j]
         out = c[:, -1]
         for i in range(table.shape[1] - 2, -1, -1):
             out = out * s + c[:, i]
         return out.reshape(x.shape)
 
     def breaks_t(self, like: torch.Tensor) -> torch.Tensor:
-        return torch.from_numpy(self.breaks).to(like)
+        """The breakpoints (scaled strain) on ``like``'s device and dtype."""
+        if not hasattr(self, "_breaks_t"):
+            self._breaks_t = torch.from_numpy(self.breaks)
+        return self._on(self._breaks_t, like)
 
     def _x(self, lam: torch.Tensor) -> torch.Tensor:
         return (lam - 1.0) / self.s_eps
