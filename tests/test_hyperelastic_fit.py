@@ -269,3 +269,21 @@ def test_one_mode_and_a_poor_fit_are_warned_about():
     soft = TestCurve("uniaxial", lam, np.sin(np.pi * (lam - 1) / 3) + 0.01 * (lam - 1), stress_unit="MPa")
     poor = fit_tests([soft, treloar("pure_shear")])
     assert any("fitted with R²" in w for w in poor.warnings), poor.warnings
+
+
+def test_a_cyclic_test_is_refused_unless_the_loading_branch_is_asked_for(tmp_path, capsys):
+    rows = np.loadtxt(FILES["uniaxial"], delimiter=",", comments="#", skiprows=2)[:15]
+    back = rows[-2:-7:-1].copy()
+    back[:, 1] *= 0.6  # unloading below the loading curve (Mullins softening)
+    cyc = np.concatenate((rows, back, rows[-4:]))
+    p = tmp_path / "cyclic.csv"
+    p.write_text("stretch,nominal_stress_MPa\n" + "".join(f"{a},{b}\n" for a, b in cyc))
+    rc, _, err = run(["fit", "--test", f"uniaxial={p}", "--test", f"equibiaxial={FILES['equibiaxial']}", *COLS,
+                      "--out", tmp_path / "m"], capsys)
+    assert rc == 2 and "cyclic.csv" in err and "give different stresses" in err and "--branch loading" in err
+    rc, out, err = run(["fit", "--test", f"uniaxial={p}", "--test", f"equibiaxial={FILES['equibiaxial']}", *COLS,
+                        "--branch", "loading", "--out", tmp_path / "m"], capsys)
+    assert rc == 0, err
+    assert "branch='loading': kept the loading envelope" in out
+    doc = json.loads((tmp_path / "m.json").read_text())
+    assert doc["tests"][0]["n_points"] == 15

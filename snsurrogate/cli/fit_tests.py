@@ -14,7 +14,7 @@ from ..errors import DataError
 
 #: Options of the single-curve fit that mean nothing for a test-mode fit, with their defaults.
 SINGLE_CURVE_ONLY = {"lipschitz": "auto", "unconstrained": False, "law": "auto", "hidden": None,
-                     "branch": "all", "keep_fracture": False, "epochs": 1000,
+ "keep_fracture": False, "epochs": 1000,
                      "optimizer": "adam+lbfgs", "seed": 0}
 
 
@@ -93,7 +93,7 @@ def _spec(args, mode: str, path: str, cls):
     return cls(mode, path, stretch, tuple(args.stress or ()), args.shear if mode == "simple_shear" else None,
                args.volume if mode == "volumetric" else None, args.stress_unit,
                "cauchy" if args.cauchy else "nominal", weight, args.delimiter, args.skip_rows, strain,
-               args.strain_unit)
+               args.strain_unit, args.branch)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -108,6 +108,9 @@ def run(args: argparse.Namespace) -> int:
             raise DataError(f"--weight {mode}=...: no fitted test has mode {mode!r} (modes: {', '.join(FIT_MODES)})")
     curves = [t.read() for t in tests]
     predict_curves = [t.read() for t in predictions]
+    for c in curves + predict_curves:
+        for note in c.notes:
+            print(f"note: {c.source}: {note}")
     kw = {k: v for k, v in (("smoothing", args.smoothing), ("knots", args.knots)) if v is not None}
     try:
         options = HyperelasticOptions(bulk_modulus=args.bulk_modulus, relative=args.relative, **kw)

@@ -48,6 +48,7 @@ class TestCurve:
     line_numbers: np.ndarray = field(default=None)  # type: ignore[assignment]
     sha256: str = ""
     row_label: str = "row"
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -163,7 +164,8 @@ def _check_single_valued(c: TestCurve) -> None:
         a, b = int(order[hit[0]]), int(order[hit[0] + 1])
         raise _bad(c, f"{c.where(a)} and {c.where(b)} give different stresses ({float(y[a, 0]):g}, "
                       f"{float(y[b, 0]):g}) at one deformation; a hyperelastic law has one stress per deformation "
-                      "(unloading or several tests in one file?)", b, spec(c.mode).inputs)
+                      "(unloading or several tests in one file? --branch loading keeps the loading envelope)", b,
+                   spec(c.mode).inputs)
 
 
 def check_consistent(curves: Sequence[TestCurve]) -> None:
@@ -193,14 +195,17 @@ def check_consistent(curves: Sequence[TestCurve]) -> None:
 def read_test(path: str | os.PathLike[str], mode: str, *, stretch: Sequence[str] = (), stress: Sequence[str] = (),
               shear: str | None = None, volume: str | None = None, measure: str = "nominal",
               stress_unit: str | None = None, weight: float = 1.0, delimiter: str = ",", decimal: str = ".",
-              skip_rows: int = 0, strain: Sequence[str] = (), strain_unit: str | None = None) -> TestCurve:
+              skip_rows: int = 0, strain: Sequence[str] = (), strain_unit: str | None = None,
+              branch: str = "all") -> TestCurve:
     """Read one test curve from a CSV file (the table format of :mod:`snsurrogate.data.table`).
 
     ``stretch``: the stretch column (two for biaxial: λ₁, λ₂), or ``strain``: engineering strain column(s)
     instead (``λ = 1 + ε``; ``strain_unit="%"`` or a ``%`` in the name divides by 100); ``shear``: the
     amount-of-shear column γ (simple shear, instead of ``stretch``); ``volume``: the volume-ratio column J
     (volumetric); ``stress``: one stress column (two for biaxial). The stress unit comes from
-    ``stress_unit``, a units row or the column names.
+    ``stress_unit``, a units row or the column names. ``branch="loading"`` keeps the loading envelope of a test
+    with unloading cycles (Mullins softening, hysteresis; one deformation column), as
+    :func:`snsurrogate.data.read_curves` does, with a note naming what was dropped (``curve.notes``).
     """
     source = os.fspath(path)
     if mode not in FIT_MODES:
@@ -232,9 +237,30 @@ def read_test(path: str | os.PathLike[str], mode: str, *, stretch: Sequence[str]
     if strain:
         file_unit = units.strain_unit(source, lines.header_no, tuple(strain), strain_unit, notes)
         raw[:, :n_in] = 1.0 + units.to_strain(raw[:, :n_in], file_unit)
+    if branch != "all":
+        raw, line_numbers = _loading_branch(source, raw, line_numbers, columns, branch, n_in, notes)
     return TestCurve(mode, raw[:, :n_in].reshape(-1, n_in) if n_in == 2 else raw[:, 0],
                      raw[:, n_in:] if n_in == 2 else raw[:, n_in], measure=measure, weight=weight, stress_unit=unit,
-                     source=source, columns=columns, line_numbers=line_numbers, sha256=lines.sha256, row_label="line")
+                     source=source, columns=columns, line_numbers=line_numbers, sha256=lines.sha256, row_label="line",
+                     notes=tuple(notes))
+
+
+def _loading_branch(source, raw, line_numbers, columns, branch, n_in, notes):
+    """The rows of the loading envelope (``branch="loading"``), by the checks of :mod:`snsurrogate.data.checks`."""
+    from ..data import Dataset
+
+    if branch != "loading":
+        raise DataError(f"branch must be 'all' or 'loading', got {branch!r}", source)
+    if n_in != 1:
+        raise DataError("branch='loading' needs one deformation column (a biaxial test has two)", source)
+    ds = Dataset.from_arrays(raw[:, 0], raw[:, 1:], strain_names=columns[:1], stress_names=columns[1:],
+                             source=source, branch="loading", min_rows=MIN_ROWS, keep_fracture=True)
+    keep = np.sort(ds.line_numbers)
+    dropped = len(raw) - len(keep)
+    if dropped:
+        first = int(line_numbers[np.setdiff1d(np.arange(len(raw)), keep)[0]])
+        notes.append(f"branch='loading': kept the loading envelope, {dropped} rows dropped (the first at line {first})")
+    return raw[keep], line_numbers[keep]
 
 
 def _deformation_columns(source: str, mode: str, stretch: tuple[str, ...], shear: str | None,

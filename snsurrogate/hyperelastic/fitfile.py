@@ -52,6 +52,7 @@ class _Entry(BaseModel):
     stretch: str | list[str] | None = None
     strain: str | list[str] | None = None
     strain_unit: str | None = None
+    branch: Literal["all", "loading"] = "all"
     stress: str | list[str] | None = None
     shear: str | None = None
     volume: str | None = None
@@ -93,6 +94,7 @@ class TestSpec:
     skip_rows: int = 0
     strain: tuple[str, ...] = ()
     strain_unit: str | None = None
+    branch: str = "all"
 
     def read(self):
         from .curves import read_test
@@ -100,7 +102,7 @@ class TestSpec:
         return read_test(self.path, self.mode, stretch=self.stretch, stress=self.stress, shear=self.shear,
                          volume=self.volume, measure=self.measure, stress_unit=self.stress_unit, weight=self.weight,
                          delimiter=self.delimiter, skip_rows=self.skip_rows, strain=self.strain,
-                         strain_unit=self.strain_unit)
+                         strain_unit=self.strain_unit, branch=self.branch)
 
 
 def _names(value) -> tuple[str, ...]:
@@ -119,7 +121,7 @@ def _spec(doc: _Document, e: _Entry, base: Path) -> TestSpec:
                                        (doc.stretch if e.mode not in ("simple_shear", "volumetric") else None))
     return TestSpec(e.mode, os.fspath(path), stretch, _names(e.stress if e.stress is not None else doc.stress), shear,
                     volume, e.stress_unit or doc.stress_unit, e.measure, e.weight, e.delimiter or doc.delimiter,
-                    e.skip_rows, strain, e.strain_unit)
+                    e.skip_rows, strain, e.strain_unit, e.branch)
 
 
 def _where(err) -> str:
