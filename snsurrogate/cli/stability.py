@@ -90,19 +90,7 @@ def run(args: argparse.Namespace) -> int:
            "steps_to_end": {r[0]: r[4] for r in rows} | {"auto": report.steps(t_end, report.dt_auto)},
            "units": {"dt": tu, "lipschitz_bound": f"{su} per unit strain", "t_end": tu}}
     if args.compare:
-        from .. import load
-        from ..material import as_material
-
-        other = as_material(load(args.compare), mat.density)
-        r2 = critical_time_step(setup.mesh, other, safety=safety, methods=("element", "nodal", "true"),
-                                geom=solver.geom, constrained=constrained)
-        more = report.dt_certified / r2.dt_certified
-        kind = "spectrally normalized" if other.model.constrained else "unconstrained"
-        print(f"\ncompare     {args.compare} ({kind}): L = {r2.lipschitz_bound:.6g} {su} per unit strain; certified "
-              f"step {r2.dt_certified:.6g} {tu} ({r2.steps(t_end, r2.dt_certified)} steps to end), "
-              f"{more:.3g} x the steps of this case's law; dt_true {r2.dt_true:.6g} {tu}")
-        _print_growth(r2, tu)
-        doc["compare"] = {"model": args.compare, **r2.to_dict(), "steps_ratio": more}
+        doc["compare"] = _compare(args.compare, setup, report, safety, constrained)
     if args.json:
         try:
             write_text(args.json, json.dumps(doc, indent=2) + "\n")  # atomic: never a half-written file
@@ -111,6 +99,31 @@ def run(args: argparse.Namespace) -> int:
             return 2
         print(f"wrote {args.json}")
     return 0
+
+
+def _compare(path: str, setup, report, safety, constrained) -> dict:
+    """``--compare MODEL``: the same bounds for another fitted law on the same mesh (printed; returned for JSON)."""
+    from fem.stability import critical_time_step
+
+    from .. import load
+    from ..material import as_material
+
+    tu, su, t_end = setup.units["time"], setup.units["stress"], setup.case.time.end
+    other = as_material(load(path), setup.solver.material.density)
+    if getattr(other, "finite_strain", False):
+        from ..errors import UnsupportedLawError
+
+        raise UnsupportedLawError(f"{path}: a finite-strain law (fitted to test modes) cannot be compared on this "
+                                  "small-strain case; run 'stability' on a case that uses it (kinematics = 'finite')")
+    r2 = critical_time_step(setup.mesh, other, safety=safety, methods=("element", "nodal", "true"),
+                            geom=setup.solver.geom, constrained=constrained)
+    more = report.dt_certified / r2.dt_certified
+    kind = "spectrally normalized" if other.model.constrained else "unconstrained"
+    print(f"\ncompare     {path} ({kind}): L = {r2.lipschitz_bound:.6g} {su} per unit strain; certified "
+          f"step {r2.dt_certified:.6g} {tu} ({r2.steps(t_end, r2.dt_certified)} steps to end), "
+          f"{more:.3g} x the steps of this case's law; dt_true {r2.dt_true:.6g} {tu}")
+    _print_growth(r2, tu)
+    return {"model": path, **r2.to_dict(), "steps_ratio": more}
 
 
 #: Largest number of dofs for which the true critical step of a finite-strain case is computed (dense).
