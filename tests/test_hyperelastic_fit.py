@@ -50,6 +50,9 @@ def test_uniaxial_and_equibiaxial_predict_pure_shear():
     res = fit_tests([treloar("uniaxial"), treloar("equibiaxial")], predict_curves=[treloar("pure_shear")])
     assert set(res.predicted) == {"pure_shear"}
     assert res.predicted["pure_shear"].r2 >= 0.98
+    assert not any("extrapolation" in w for w in res.warnings)  # pure shear stays within the fitted stretches
+    far = fit_tests([treloar("equibiaxial"), treloar("pure_shear")], predict_curves=[treloar("uniaxial")])
+    assert any("uniaxial test" in w and "extrapolation" in w for w in far.warnings)  # λ = 7.6 > 4.97
 
 
 def ogden_curve(mode, x, kappa=None, measure="nominal"):

@@ -283,7 +283,7 @@ def fit_tests(curves: Sequence[TestCurve], options: HyperelasticOptions | None =
     certificate = audit(law, (lo, hi))
     fitted = by_mode(law, curves)
     predicted = by_mode(law, predict_curves) if predict_curves else {}
-    warnings = _warnings(curves, fitted)
+    warnings = _warnings(curves, fitted) + _extrapolation(predict_curves, lo, hi)
     seconds = time.perf_counter() - start
     source = ("given" if options.bulk_modulus is not None else "fitted to the volumetric test" if not fixed
               else f"default K/μ = {options.bulk_ratio:g}")
@@ -306,6 +306,19 @@ def fit_tests(curves: Sequence[TestCurve], options: HyperelasticOptions | None =
         },
     })
     return FitResult(law, fitted, predicted, outer, seconds, tuple(notes), tuple(warnings))
+
+
+def _extrapolation(curves: Sequence[TestCurve], lo: float, hi: float) -> list[str]:
+    """A warning for each predicted test whose principal stretches (lateral ones included) leave the fitted range
+    ``[lo, hi]`` by more than 5 %: its prediction is extrapolation (constant ``w''`` beyond the range)."""
+    out = []
+    for c in curves:
+        a, b = stretch_range([c])
+        if a < lo / 1.05 or b > hi * 1.05:
+            out.append(f"the {c.mode} test {c.source} reaches principal stretches {a:.3g} .. {b:.3g}, beyond the "
+                       f"fitted {lo:.3g} .. {hi:.3g}: its prediction is extrapolation (w'' is held constant outside "
+                       "the data)")
+    return out
 
 
 def _warnings(curves: Sequence[TestCurve], fitted: dict[str, CurveMetrics]) -> list[str]:

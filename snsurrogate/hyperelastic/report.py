@@ -52,15 +52,15 @@ def _curve_panel(ax, law, curve: TestCurve, fitted: bool, metrics) -> None:
                 zorder=2)
         ax.set_xlabel({"simple_shear": "amount of shear γ [-]", "volumetric": "volume ratio J [-]"}.get(
             curve.mode, "stretch λ [-]"))
-    else:
+    else:  # biaxial: several series (λ₁ held, λ₂ varied, ...) in one file: measured against the law
         p = predict(law, curve)
-        for j, name in enumerate(("P₁₁ vs λ₁", "P₂₂ vs λ₂")):
-            ax.plot(curve.x[:, j], p[:, j], style, color=f"C{2 * j}", lw=1.4, label=f"{what}: {name}", zorder=1)
-            ax.plot(curve.x[:, j], y[:, j], "o", ms=4, mfc="white", color=f"C{2 * j + 1}", label=f"data: {name}",
-                    zorder=2)
-        ax.set_xlabel("stretch [-]")
+        for j, name in enumerate(("P₁₁", "P₂₂")):
+            ax.plot(y[:, j], p[:, j], "o", ms=4, mfc="white", color=f"C{j}", label=f"{name}, {what}")
+        lim = [float(min(y.min(), p.min())), float(max(y.max(), p.max()))]
+        ax.plot(lim, lim, "k-", lw=0.8, label="measured = law")
+        ax.set_xlabel(f"measured {curve.measure} stress [{u}]")
     measure = "pressure" if curve.mode == "volumetric" else f"{curve.measure} stress"
-    ax.set_ylabel(f"{measure} [{u}]")
+    ax.set_ylabel(f"{measure} [{u}]" if curve.x.ndim == 1 else f"{measure} of the law [{u}]")
     m = metrics[curve.mode]
     ax.set_title(f"{curve.mode.replace('_', ' ')} ({'fitted' if fitted else 'predicted'}): "
                  f"R² {m.r2:.4f}, RMSE {m.rmse:.3g} {u}", fontsize=9)
@@ -75,6 +75,7 @@ def plot_png(result: FitResult, curves: Sequence[TestCurve], predict_curves: Seq
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     law = result.law
     items = [(c, True) for c in curves] + [(c, False) for c in predict_curves]
@@ -92,6 +93,7 @@ def plot_png(result: FitResult, curves: Sequence[TestCurve], predict_curves: Seq
     ax.axhline(law.lipschitz_bound, color="C3", ls="--", lw=1.2, label=f"certified bound L = {law.lipschitz_bound:.4g}")
     ax.axvspan(lo, hi, color="0.92", zorder=-1, label="stretches the tests reach")
     ax.set_xlabel("principal stretch λ [-]")
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # minor labels of a short log range overlap
     ax.set_ylabel(f"w''(λ) [{law.stress_unit}]")
     ax.set_title(f"curvature against the bound (tightness {law.summary['tightness']:.3f})", fontsize=9)
     ax.legend(fontsize=7)
