@@ -150,3 +150,30 @@ def test_state_step_at_the_reference_state_of_a_linear_bar_like_case():
     law = NeoHookean(0.5, 20.0, 1.0)
     a = law.tangent_bound(torch.eye(3, dtype=D).unsqueeze(0))
     assert float(a[0]) == pytest.approx(2 * 0.5 + 3 * 20.0, rel=1e-12)
+
+
+@pytest.mark.parametrize("spread", [0.4, 1e-3, 0.0])
+def test_closed_form_eigendecomposition_matches_eigh(spread):
+    """The time step's eigensolver (closed form where eigenvalues are apart, eigh elsewhere) against eigh,
+    on well-separated, near-identity and exactly degenerate (rotations) batches."""
+    from fem.hyperelastic import symmetric_eigh
+
+    gen = torch.Generator().manual_seed(5)
+    F = torch.eye(3, dtype=D) + spread * torch.randn(2000, 3, 3, generator=gen, dtype=D)
+    if spread == 0.0:
+        F = torch.linalg.qr(torch.randn(2000, 3, 3, generator=gen, dtype=D))[0]
+    C = F.transpose(1, 2) @ F
+    C = 0.5 * (C + C.transpose(1, 2))
+    lam, vec = symmetric_eigh(C)
+    ref = torch.linalg.eigvalsh(C)
+    scale = ref.abs().amax(dim=1, keepdim=True)
+    assert float(((lam - ref).abs() / scale).max()) <= 1e-12
+    rebuilt = vec @ torch.diag_embed(lam) @ vec.transpose(1, 2)
+    assert float(((rebuilt - C).abs().amax(dim=(1, 2)) / scale[:, 0]).max()) <= 1e-11
+    assert float((vec.transpose(1, 2) @ vec - torch.eye(3, dtype=D)).abs().max()) <= 1e-11
+    law = LAWS["Ogden"]
+    F = F[torch.linalg.det(F) > 0.2]
+    P_fast = law.first_piola(F)
+    P_ref = law.first_piola(F.clone().requires_grad_(True)).detach()  # the eigh path
+    size = P_ref.abs().amax(dim=(1, 2)).clamp_min(1.0)
+    assert float(((P_fast - P_ref).abs().amax(dim=(1, 2)) / size).max()) <= 1e-10
