@@ -44,15 +44,18 @@ Curve = Callable[[torch.Tensor], torch.Tensor]
 
 #: Closed-form eigenvectors are used where the eigenvalues of ``C`` are apart by more than this x their size.
 SEPARATION = 1e-3
+#: Below this many points ``torch.linalg.eigh`` is faster than the closed form (its fixed cost per call).
+CLOSED_FORM_MIN = 1024
 
 
 def principal(F: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """``(λ (n, 3) ascending, N (n, 3, 3) the referential principal directions as columns, J (n,))`` of
-    ``F (n, 3, 3)``, from the eigendecomposition of the symmetrized ``C = FᵀF``: :func:`symmetric_eigh` when
-    ``F`` needs no gradient (a time step), ``torch.linalg.eigh`` when it does (autograd, ``torch.func``)."""
+    ``F (n, 3, 3)``, from the eigendecomposition of the symmetrized ``C = FᵀF``: :func:`symmetric_eigh` for a
+    batch of at least :data:`CLOSED_FORM_MIN` points that needs no gradient (a time step), else
+    ``torch.linalg.eigh`` (autograd, ``torch.func``, small batches)."""
     c = F.transpose(1, 2) @ F
     c = 0.5 * (c + c.transpose(1, 2))
-    lam2, n = torch.linalg.eigh(c) if F.requires_grad else symmetric_eigh(c)
+    lam2, n = torch.linalg.eigh(c) if F.requires_grad or c.shape[0] < CLOSED_FORM_MIN else symmetric_eigh(c)
     return lam2.clamp_min(1e-300).sqrt(), n, torch.linalg.det(F)
 
 
@@ -229,5 +232,5 @@ class NeoHookean(Ogden):
         super().__init__([mu], [2.0], kappa, density)
 
 
-__all__ = ["SEPARATION", "NeoHookean", "Ogden", "energy", "first_piola", "principal", "stress_and_bound",
-           "symmetric_eigh", "tangent_bound"]
+__all__ = ["CLOSED_FORM_MIN", "SEPARATION", "NeoHookean", "Ogden", "energy", "first_piola", "principal",
+           "stress_and_bound", "symmetric_eigh", "tangent_bound"]
