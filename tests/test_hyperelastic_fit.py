@@ -290,3 +290,13 @@ def test_a_cyclic_test_is_refused_unless_the_loading_branch_is_asked_for(tmp_pat
     assert "branch='loading': kept the loading envelope" in out
     doc = json.loads((tmp_path / "m.json").read_text())
     assert doc["tests"][0]["n_points"] == 15
+
+
+def test_a_curve_given_as_arrays_records_a_hash_and_its_stretch_range():
+    """Negative shear reaches the same principal stretches as positive shear; arrays get a data hash."""
+    g = np.linspace(-2.0, 0.0, 5)
+    neg = TestCurve("simple_shear", g, -np.linspace(1.0, 0.0, 5), stress_unit="MPa")
+    pos = TestCurve("simple_shear", -g, np.linspace(1.0, 0.0, 5), stress_unit="MPa")
+    np.testing.assert_allclose(np.sort(neg.stretches()), np.sort(pos.stretches()))
+    assert neg.stretches().max() == pytest.approx(np.sqrt(2.0) + 1.0)
+    assert len(neg.sha256) == 64 and neg.sha256 != pos.sha256

@@ -70,8 +70,8 @@ class TestCurve:
         """Every stretch this test prescribes (for the knot range): loaded stretches; the in-plane
         principal stretches of simple shear; ``J^{1/3}`` for volumetric. Dimensionless, flat."""
         if self.mode == "simple_shear":
-            root = np.sqrt(1.0 + 0.25 * self.x**2)
-            return np.concatenate((root + 0.5 * self.x, 1.0 / (root + 0.5 * np.abs(self.x))))
+            big = np.sqrt(1.0 + 0.25 * self.x**2) + 0.5 * np.abs(self.x)  # the sign of γ only swaps the two
+            return np.concatenate((big, 1.0 / big))
         if self.mode == "volumetric":
             return np.cbrt(self.x)
         return np.asarray(self.x).ravel()
@@ -103,6 +103,8 @@ def _validate(c: TestCurve) -> None:
         raise DataError(f"{x.shape[0]} deformation rows but {y.shape[0]} stress rows", c.source)
     if c.line_numbers is None:
         object.__setattr__(c, "line_numbers", np.arange(x.shape[0], dtype=np.int64))
+    if not c.sha256:  # arrays: the hash of their float64 bytes, as Dataset.from_arrays records
+        object.__setattr__(c, "sha256", arrays_digest(x, y))
     object.__setattr__(c, "x", x)
     object.__setattr__(c, "stress", y)
     if not (np.isfinite(c.weight) and c.weight > 0):

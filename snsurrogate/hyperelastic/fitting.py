@@ -150,7 +150,7 @@ def _row_weights(curves: Sequence[TestCurve], relative: bool) -> list[np.ndarray
         group = np.concatenate([g.stress.ravel() for g in curves if g.mode == c.mode])
         y = np.abs(c.stress.ravel())
         if relative:
-            floor = 0.01 * float(group.__abs__().max())
+            floor = 0.01 * float(np.abs(group).max())
             w = 1.0 / (group.size * np.maximum(y, floor) ** 2)
         else:
             w = np.full(y.shape, 1.0 / (group.size * float((group**2).mean())))
