@@ -302,25 +302,25 @@ class ExplicitSolver:
 
     def plan(self, t_end: float, dt: float, *, budget: float = 0.02, most: int = 20) -> RunPlan:
         """The steps of a run to ``t_end`` [time] with steps of ``dt`` [time] and the wall time of a step [s],
-        measured on real steps from the initial state (one to warm up, then until ``budget`` seconds or
-        ``most`` steps; the energy ledger included). The solver is left as it was."""
-        n = n_steps(t_end, dt)
-        s = self.initial_state(dt)
+        measured on real steps from the initial state (one to warm up, then until ``budget`` seconds or ``most``
+        steps; the energy ledger included; an instability ends the probe: the run reports it). The solver is left
+        as it was."""
+        n, s = n_steps(t_end, dt), self.initial_state(dt)
         ledger = EnergyLedger(self.m_dof, self._cons, dt=dt, alpha=self.damping, n_records=1)
         ledger.start(s)
         sync = torch.cuda.synchronize if self.device.type == "cuda" else (lambda: None)
+        t0, k = _time.perf_counter(), -1  # step -1 warms up
         with np.errstate(all="ignore"):
-            self.step(s)
-            ledger.update(s)
-            sync()
-            t0, k = _time.perf_counter(), 0
-            while k < min(most, n):
-                self.step(s)
-                ledger.update(s)
-                sync()
-                k += 1
-                if _time.perf_counter() - t0 >= budget:
-                    break
+            try:
+                while k < min(most, n):
+                    self.step(s)
+                    ledger.update(s)
+                    sync()
+                    t0, k = t0 if k >= 0 else _time.perf_counter(), k + 1
+                    if _time.perf_counter() - t0 >= budget and k > 0:
+                        break
+            except InstabilityError:
+                pass
         return RunPlan(n, float(dt), (_time.perf_counter() - t0) / max(k, 1))
 
     def run(self, t_end: float, dt: float | str = "auto", *, safety: float | None = None, writer=None,
@@ -457,6 +457,7 @@ class ExplicitSolver:
                 if progress and s.step % every == 0:
                     listeners.progress(s.step, s.t)
         except InstabilityError as exc:
+            exc.history = exc.history or ledger.history()  # a stop raised inside a step has no history of its own
             if frames:
                 if torch.isfinite(s.u).all() and torch.isfinite(s.v).all():
                     listeners.frame(s.step, s.t, s.u, s.v, s.eps, s.sig)

@@ -15,7 +15,8 @@ Loading re-checks everything: the structure, the architecture, tensor names, sha
 finiteness, the checksum, and the certificate: the bound recomputed from the stored weights must equal
 the stored ``lipschitz_bound`` (relative 1e-9), and a spectrally normalized model must not exceed its
 Lipschitz target. A hyperelastic law (:class:`~snsurrogate.hyperelastic.law.HyperelasticLaw`, version 3:
-its 1-D stretch-energy network, ``kappa`` in the metadata) is audited again on load
+its 1-D stretch-energy network, or the unconstrained 1 -> 1 MLP of
+:mod:`snsurrogate.hyperelastic.unconstrained`, ``kappa`` in the metadata) is audited again on load
 (:func:`snsurrogate.hyperelastic.certificate.audit`: ``w''`` by autograd over its data's stretch range and
 beyond, and the state bound at random deformations) and must reproduce the stored audit's largest ``w''``.
 
@@ -202,8 +203,9 @@ def _hyperelastic(net, metadata: dict, stored_bound: float, bad):
     from .hyperelastic.certificate import audit
     from .hyperelastic.law import HyperelasticLaw
 
-    if metadata.get("law") != "hyperelastic" or net.arch.kind != "potential" or net.arch.d_in != 1:
-        raise bad("damaged model metadata: a format-3 file holds a hyperelastic law with a 1-D potential network")
+    if metadata.get("law") != "hyperelastic" or net.arch.d_in != 1 or net.arch.d_out != 1:
+        raise bad("damaged model metadata: a format-3 file holds a hyperelastic law with a 1-D potential network "
+                  "(or an unconstrained 1 -> 1 MLP)")
     try:
         kappa = float(metadata["kappa"])
         stored = metadata["certificate"]

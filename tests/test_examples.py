@@ -117,3 +117,15 @@ def test_rubber_plate_hole_example_short_run(tmp_path):
     assert s["edge_displacement_mm"] == pytest.approx(1.0, rel=1e-6)
     assert 0 < s["dt_min"] <= s["dt_max"] and "element" in s["dt_controlling"]
     assert (tmp_path / "rubber.pt").is_file() and (tmp_path / "plate_hole_treloar.toml").is_file()
+
+
+def test_rubber_sn_vs_unconstrained_example_short_run(tmp_path):
+    rows = load("rubber_sn_vs_unconstrained").run(tmp_path, seeds=1, end=5e-5, epochs=400)
+    assert [(r["kind"], r["step"]) for r in rows] == [("sn", "certified"), ("sn", "nominal"),
+                                                      ("unconstrained", "certified"), ("unconstrained", "nominal")]
+    for r in rows:
+        assert r["steps"] > 0 and 0 < r["dt_min"] <= r["dt_max"]
+    sn = rows[0]
+    assert sn["stable"] and sn["smallest_w2"] >= 0  # convex: never softening
+    assert rows[1]["dt_min"] == rows[1]["dt_max"]  # the nominal step is held constant
+    assert (tmp_path / "summary.json").is_file() and (tmp_path / "unconstrained_seed0.pt").is_file()

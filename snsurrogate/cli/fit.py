@@ -88,13 +88,15 @@ def add_args(p: argparse.ArgumentParser) -> None:
                           "potential for 2-D/3-D data, mlp in 1-D")
     law.add_argument("--ridges", type=int, default=64, help="number of ridges of a potential law (default 64)")
     law.add_argument("--hidden", action=Widths, default=None, help=f"{HIDDEN_HELP} (default 32,32,32)")
-    law.add_argument("--activation", choices=("groupsort", "tanh", "softplus"), default="groupsort",
-                     help="groupsort (default: gradient-norm preserving, tightest bound), tanh or softplus")
+    law.add_argument("--activation", choices=("groupsort", "tanh", "softplus"), default=None,
+                     help="groupsort (default: gradient-norm preserving, tightest bound), tanh or softplus (an "
+                          "--unconstrained test-mode fit: tanh, the default, or softplus)")
     law.add_argument("--no-zero-origin", dest="zero_origin", action="store_false",
                      help="do not force zero stress at zero strain")
     tr = p.add_argument_group("training")
-    tr.add_argument("--epochs", type=int, default=1000,
-                    help="epochs of Adam (of L-BFGS with --optimizer lbfgs) (default 1000)")
+    tr.add_argument("--epochs", type=int, default=None,
+                    help="epochs of Adam (of L-BFGS with --optimizer lbfgs) (default 1000; 3000 for an "
+                         "--unconstrained test-mode fit)")
     tr.add_argument("--polish-epochs", type=int, default=200,
                     help="epochs of L-BFGS after Adam with --optimizer adam+lbfgs (default 200; "
                          "--optimizer adam for none)")
@@ -128,8 +130,9 @@ def fit_options(args: argparse.Namespace) -> FitOptions:
         # unused by --optimizer adam or lbfgs: the default, so that FitOptions accepts it
         polish_epochs = next(f.default for f in dataclasses.fields(FitOptions) if f.name == "polish_epochs")
     return FitOptions(lipschitz=args.lipschitz, margin=args.margin, unconstrained=args.unconstrained,
-                      hidden=args.hidden or DEFAULT_HIDDEN, activation=args.activation, zero_origin=args.zero_origin,
-                      optimizer=args.optimizer, epochs=args.epochs, polish_epochs=polish_epochs, lr=args.lr,
+                      hidden=args.hidden or DEFAULT_HIDDEN, activation=args.activation or "groupsort",
+                      zero_origin=args.zero_origin, optimizer=args.optimizer,
+                      epochs=1000 if args.epochs is None else args.epochs, polish_epochs=polish_epochs, lr=args.lr,
                       batch_size=args.batch_size, val_fraction=args.val_fraction, patience=args.patience,
                       seed=args.seed, float64=args.float64, device=args.device, progress=not args.quiet,
                       law=args.law, ridges=args.ridges)

@@ -13,9 +13,9 @@ import argparse
 from ..errors import DataError
 
 #: Options of the single-curve fit that mean nothing for a test-mode fit, with their defaults.
-SINGLE_CURVE_ONLY = {"lipschitz": "auto", "unconstrained": False, "law": "auto", "hidden": None,
- "keep_fracture": False, "epochs": 1000,
-                     "optimizer": "adam+lbfgs", "seed": 0}
+SINGLE_CURVE_ONLY = {"lipschitz": "auto", "law": "auto", "keep_fracture": False, "optimizer": "adam+lbfgs"}
+#: Options that only an ``--unconstrained`` test-mode fit (an MLP trained by Adam) uses, with their defaults.
+UNCONSTRAINED_ONLY = {"hidden": None, "epochs": None, "seed": 0, "activation": None, "lr": 1e-2}
 
 
 def _pair(text: str) -> tuple[str, str]:
@@ -70,6 +70,14 @@ def _check_args(args: argparse.Namespace) -> None:
             flag = "--" + name.replace("_", "-")
             raise DataError(f"{flag} is an option of a single-curve fit; a test-mode fit is a convex least-squares "
                             "problem whose certified bound follows from the data (it is printed)")
+    if not args.unconstrained:
+        for name, default in UNCONSTRAINED_ONLY.items():
+            if getattr(args, name, default) != default:
+                raise DataError(f"--{name} applies to an --unconstrained test-mode fit only (the certified fit is a "
+                                "convex least-squares problem: no network widths, epochs or seed)")
+    elif args.activation == "groupsort":
+        raise DataError("an --unconstrained test-mode fit needs a smooth activation: --activation tanh (default) or "
+                        "softplus")
 
 
 def _specs(args: argparse.Namespace):
@@ -112,6 +120,10 @@ def run(args: argparse.Namespace) -> int:
         for note in c.notes:
             print(f"note: {c.source}: {note}")
     kw = {k: v for k, v in (("smoothing", args.smoothing), ("knots", args.knots)) if v is not None}
+    if args.unconstrained:
+        kw.update({k: v for k, v in (("hidden", tuple(args.hidden) if args.hidden else None), ("epochs", args.epochs),
+                                     ("activation", args.activation)) if v is not None})
+        kw.update(unconstrained=True, seed=args.seed, lr=args.lr)
     try:
         options = HyperelasticOptions(bulk_modulus=args.bulk_modulus, relative=args.relative, **kw)
     except ValueError as exc:

@@ -12,6 +12,9 @@ Modules
     The stretch energy as a convex ridge network built from a dictionary of monotone curvature ramps.
 :mod:`~snsurrogate.hyperelastic.fitting`
     :func:`fit_tests`: the joint fit, a convex non-negative least-squares problem; per-mode metrics.
+:mod:`~snsurrogate.hyperelastic.unconstrained`
+    The free-weight counterpart for comparisons (``HyperelasticOptions(unconstrained=True)``): an MLP of ``ln λ``
+    fitted by Adam, certified only ``|w''| <= L/λ`` (product of its layer norms), no convexity.
 :mod:`~snsurrogate.hyperelastic.certificate`
     :func:`audit`: the certificate against autograd, in 1-D and at random 3-D deformations.
 :mod:`~snsurrogate.hyperelastic.curves`

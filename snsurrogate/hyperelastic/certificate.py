@@ -1,7 +1,8 @@
 """The certificate of a hyperelastic law, audited: the bound ``L`` against autograd, in 1-D and in 3-D.
 
 What is certified (for every stretch, from the stored weights; :mod:`snsurrogate.hyperelastic.law`):
-``m <= w''(λ) <= L``, and at any ``F`` with ``det F > 0`` the state bound ``a(F) >= λ_max(∂P/∂F)``.
+``m <= w''(λ) <= L`` (an unconstrained law: ``|w''(λ)| <= L / λ``),
+and at any ``F`` with ``det F > 0`` the state bound ``a(F) >= λ_max(∂P/∂F)``.
 :func:`audit` checks both against numbers computed independently: ``w''`` by automatic differentiation
 of ``w'`` (not the closed-form ridge curvature the bound is derived from) on a dense grid over the data's
 stretch range and far beyond, and ``λ_max`` of the autograd elasticity tensor ``∂P/∂F`` at random
@@ -36,7 +37,7 @@ class CertificateAudit:
     ``worst_state_ratio``: the largest ``λ_max(∂P/∂F) / a(F)`` among them (≤ 1 holds the certificate)."""
 
     lipschitz_bound: float
-    tangent_lower_bound: float
+    tangent_lower_bound: float | None
     stretch_range: tuple[float, float]
     largest_w2_data: float
     largest_w2_at: float
@@ -88,7 +89,12 @@ def audit(law: HyperelasticLaw, stretch_range: tuple[float, float], states: int 
     beyond = np.geomspace(lo / BEYOND, hi * BEYOND, 8001)
     w2_data, w2_beyond = autograd_w2(law, data), autograd_w2(law, beyond)
     top, bottom = float(w2_beyond.max()), float(w2_beyond.min())
-    if top > L * (1 + SLACK) or bottom < m - SLACK * L:
+    if m is None:  # unconstrained: |w''(λ)| <= L / λ, no lower bound
+        scaled = np.abs(w2_beyond) * beyond
+        if float(scaled.max()) > L * (1 + SLACK):
+            raise CertificateError(f"certificate violated: autograd λ|w''| reaches {float(scaled.max()):.6g} at "
+                                   f"stretch {beyond[int(np.argmax(scaled))]:.6g}, above the bound L = {L:.6g}")
+    elif top > L * (1 + SLACK) or bottom < m - SLACK * L:
         at = beyond[int(np.argmax(w2_beyond))] if top > L * (1 + SLACK) else beyond[int(np.argmin(w2_beyond))]
         raise CertificateError(f"certificate violated: autograd w'' ranges over [{bottom:.6g}, {top:.6g}] but the "
                                f"certificate says [{m:.6g}, {L:.6g}] (worst at stretch {at:.6g})")
@@ -101,8 +107,12 @@ def audit(law: HyperelasticLaw, stretch_range: tuple[float, float], states: int 
             raise CertificateError(f"certificate violated: λ_max(∂P/∂F) exceeds the state bound a(F) by a factor "
                                    f"{worst:.9g} at a random deformation (seed {seed})")
     k = int(np.argmax(w2_data))
-    return CertificateAudit(L, m, (lo, hi), float(w2_data[k]), float(data[k]), top, bottom,
-                            L / float(w2_data[k]) if w2_data[k] > 0 else float("inf"), int(states), worst)
+    if m is None:
+        tight = L / float((np.abs(w2_data) * data).max())
+    else:
+        tight = L / float(w2_data[k]) if w2_data[k] > 0 else float("inf")
+    return CertificateAudit(L, m, (lo, hi), float(w2_data[k]), float(data[k]), top, bottom, tight, int(states),
+                            worst)
 
 
 __all__ = ["BEYOND", "CertificateAudit", "audit", "autograd_w2", "random_deformations", "state_ratios"]

@@ -38,6 +38,7 @@ from .curves import TestCurve, check_consistent
 from .law import HyperelasticLaw
 from .modes import lateral_stretch, linear_form, prescribed, spec
 from .ridges import RampDictionary
+from .unconstrained import FREE_ACTIVATIONS, fit_unconstrained
 
 #: Default small-strain bulk-to-shear modulus ratio ``K/μ`` when neither a bulk modulus nor a volumetric
 #: test is given (see the README's hyperelastic section for why).
@@ -68,6 +69,10 @@ class HyperelasticOptions:
         Number of knots of the ramp dictionary (log-spaced over every stretch the tests reach).
     smoothing
         ``β`` of the module docstring (dimensionless, ≥ 0).
+    unconstrained
+        Fit the free-weight counterpart instead (:mod:`~snsurrogate.hyperelastic.unconstrained`: an MLP of
+        ``ln λ`` by Adam; no convexity, no designed bound), for comparisons. ``knots`` and ``smoothing`` then do
+        not apply; ``hidden``, ``activation`` (``tanh`` or ``softplus``), ``epochs``, ``lr`` and ``seed`` do.
     """
 
     bulk_modulus: float | None = None
@@ -75,6 +80,12 @@ class HyperelasticOptions:
     relative: bool = False
     knots: int = DEFAULT_KNOTS
     smoothing: float = DEFAULT_SMOOTHING
+    unconstrained: bool = False
+    hidden: tuple[int, ...] = (32, 32, 32)
+    activation: str = "tanh"
+    epochs: int = 3000
+    lr: float = 1e-2
+    seed: int = 0
 
     def __post_init__(self) -> None:
         if self.bulk_modulus is not None and not (math.isfinite(self.bulk_modulus) and self.bulk_modulus > 0):
@@ -85,6 +96,14 @@ class HyperelasticOptions:
             raise ValueError(f"knots must be an integer from 4 to 400, got {self.knots!r}")
         if not (math.isfinite(self.smoothing) and self.smoothing >= 0):
             raise ValueError(f"smoothing must be a finite number >= 0, got {self.smoothing!r}")
+        if not (self.hidden and all(isinstance(w, int) and w >= 1 for w in self.hidden)):
+            raise ValueError(f"hidden must list positive integer widths, got {self.hidden!r}")
+        if self.activation not in FREE_ACTIVATIONS:
+            raise ValueError(f"activation must be one of {', '.join(FREE_ACTIVATIONS)}, got {self.activation!r}")
+        if not (isinstance(self.epochs, int) and self.epochs >= 1):
+            raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"lr must be a finite number > 0, got {self.lr!r}")
 
 
 @dataclass(frozen=True)
@@ -239,14 +258,8 @@ def _fixed_point(curves, dictionary, weights, options: HyperelasticOptions, fixe
         h, fitted_kappa = _solve(*_system(curves, dictionary, lateral, weights), options.smoothing, fixed)
         net = dictionary.network(h)
         mu = 0.5 * float(net.tangent(torch.zeros(1, 1, dtype=torch.float64))[0, 0, 0])
-        if fitted_kappa is not None:
-            kappa = fitted_kappa
-        else:  # the small-strain K given or K/μ, with this pass's μ (exact at the fixed point)
-            k_small = options.bulk_modulus if options.bulk_modulus is not None else options.bulk_ratio * mu
-            kappa = k_small - 2.0 * mu / 3.0
-            if not kappa > 0:
-                raise DataError(f"bulk modulus {k_small:g} {unit} is not above 2μ/3 = {2 * mu / 3:g} {unit} "
-                                f"(μ = {mu:g} {unit} from the fit): the law would have κ <= 0")
+        # the small-strain K given or K/μ, with this pass's μ (exact at the fixed point)
+        kappa = fitted_kappa if fitted_kappa is not None else _kappa_rule(options, unit)(mu)
         if not kappa > 0:
             raise TrainingError("the volumetric test gave a bulk coefficient κ <= 0; check its sign convention "
                                 "(pressure > 0 in compression, J < 1)")
@@ -266,6 +279,27 @@ def _fixed_point(curves, dictionary, weights, options: HyperelasticOptions, fixe
     return law, outer, notes
 
 
+def _kappa_rule(options: HyperelasticOptions, unit: str):
+    """``κ(μ) = K - 2μ/3`` with ``K`` given or ``K/μ`` times ``μ``; :class:`DataError` if it is not > 0."""
+    def kappa_of(mu: float) -> float:
+        k_small = options.bulk_modulus if options.bulk_modulus is not None else options.bulk_ratio * mu
+        kappa = k_small - 2.0 * mu / 3.0
+        if not kappa > 0:
+            raise DataError(f"bulk modulus {k_small:g} {unit} is not above 2μ/3 = {2 * mu / 3:g} {unit} "
+                            f"(μ = {mu:g} {unit} from the fit): the law would have κ <= 0")
+        return kappa
+    return kappa_of
+
+
+def _free(curves, weights, options: HyperelasticOptions, fixed: bool, unit: str, stretches):
+    """The unconstrained fit (:func:`~snsurrogate.hyperelastic.unconstrained.fit_unconstrained`) as a law."""
+    net, kappa, passes, notes = fit_unconstrained(curves, weights, options, _kappa_rule(options, unit) if fixed
+                                                  else None, stretches)
+    if not kappa > 0:
+        raise TrainingError("the unconstrained fit gave κ <= 0")
+    return HyperelasticLaw(net, kappa), passes, notes
+
+
 def fit_tests(curves: Sequence[TestCurve], options: HyperelasticOptions | None = None,
               predict_curves: Sequence[TestCurve] = ()) -> FitResult:
     """Fit one :class:`HyperelasticLaw` to every curve jointly (module docstring) and report per-mode
@@ -279,7 +313,10 @@ def fit_tests(curves: Sequence[TestCurve], options: HyperelasticOptions | None =
     weights = _row_weights(curves, options.relative)
     has_volume = any(c.mode == "volumetric" for c in curves)
     fixed = options.bulk_modulus is not None or not has_volume
-    law, outer, notes = _fixed_point(curves, dictionary, weights, options, fixed, unit)
+    if options.unconstrained:
+        law, outer, notes = _free(curves, weights, options, fixed, unit, (lo, hi))
+    else:
+        law, outer, notes = _fixed_point(curves, dictionary, weights, options, fixed, unit)
     certificate = audit(law, (lo, hi))
     fitted = by_mode(law, curves)
     predicted = by_mode(law, predict_curves) if predict_curves else {}
@@ -300,9 +337,13 @@ def fit_tests(curves: Sequence[TestCurve], options: HyperelasticOptions | None =
             "largest_w2_data": certificate.largest_w2_data, "largest_w2_at": certificate.largest_w2_at,
             "tightness": certificate.tightness, "stretch_range": [lo, hi],
             "shear_modulus": law.shear_modulus, "bulk_modulus": law.bulk_modulus, "kappa": law.kappa,
-            "bulk_modulus_source": source, "ridges": law.arch.hidden[0], "knots": options.knots,
-            "smoothing": options.smoothing, "residuals": "relative" if options.relative else "balanced",
+            "bulk_modulus_source": source, "residuals": "relative" if options.relative else "balanced",
             "iterations": outer, "seconds": seconds, "notes": notes, "warnings": warnings,
+            "constrained": law.constrained, "smallest_w2": certificate.smallest_w2,
+            **({"ridges": law.arch.hidden[0], "knots": options.knots, "smoothing": options.smoothing}
+               if law.constrained else
+               {"hidden": list(options.hidden), "activation": options.activation, "epochs": options.epochs,
+                "lr": options.lr, "seed": options.seed}),
         },
     })
     return FitResult(law, fitted, predicted, outer, seconds, tuple(notes), tuple(warnings))

@@ -38,7 +38,13 @@ the energy of each stretch is convex and never softens. At a deformation ``F`` t
 value theorem, ``w''`` bounded over ``[λ_j, λ_i]`` by
 :meth:`HyperelasticLaw.curvature_bound`, at most ``L``; the others exact), the ``a(F)`` of
 ``../shared/docs/finite-strain.md`` §3; the formulas live in :mod:`fem.hyperelastic` (one implementation for
-analytic and fitted laws). Assumes ``J > 0``. Stresses are in the data's stress unit,
+analytic and fitted laws). Assumes ``J > 0``.
+
+**Unconstrained laws.** The same class holds the free-weight counterpart of
+:mod:`snsurrogate.hyperelastic.unconstrained` (``w'`` an MLP of ``ln λ``; :attr:`HyperelasticLaw.constrained` is
+``False``): no convexity and no designed bound; what it certifies is ``|w''(λ)| <= L / λ`` (``L`` the product of
+its layer norms, :attr:`HyperelasticLaw.lipschitz_bound`; :attr:`HyperelasticLaw.tangent_lower_bound` is ``None``),
+which the state bound ``a(F)`` uses as its interval bound. Stresses are in the data's stress unit,
 stretches dimensionless, energies in stress unit (energy per undeformed volume).
 """
 
@@ -53,9 +59,11 @@ from torch import nn
 from fem import hyperelastic
 
 from ..model import SavedLaw
+from ..network import StressNetwork
 from ..potential import PotentialNetwork, curvature_terms, potential_bounds
 from . import modes
 from .piecewise import PIECEWISE, PiecewiseRidge
+from .unconstrained import LogStretchCurve
 
 
 class HyperelasticLaw(SavedLaw, nn.Module):
@@ -73,10 +81,16 @@ class HyperelasticLaw(SavedLaw, nn.Module):
 
     kind = "hyperelastic"
 
-    def __init__(self, network: PotentialNetwork, kappa: float, metadata: dict[str, Any] | None = None) -> None:
+    def __init__(self, network: PotentialNetwork | StressNetwork, kappa: float,
+                 metadata: dict[str, Any] | None = None) -> None:
         super().__init__()
-        if not isinstance(network, PotentialNetwork) or network.arch.d_in != 1 or network.spectral:
-            raise ValueError("a HyperelasticLaw holds a frozen one-component PotentialNetwork")
+        if isinstance(network, StressNetwork):
+            self._free: LogStretchCurve | None = LogStretchCurve(network)
+        elif isinstance(network, PotentialNetwork) and network.arch.d_in == 1 and not network.spectral:
+            self._free = None
+        else:
+            raise ValueError("a HyperelasticLaw holds a frozen one-component PotentialNetwork (or, unconstrained, a "
+                             "1 -> 1 StressNetwork of the log-stretch)")
         if not (kappa > 0.0):
             raise ValueError(f"kappa must be > 0, got {kappa!r}")
         self.network = network.eval()
@@ -84,8 +98,18 @@ class HyperelasticLaw(SavedLaw, nn.Module):
             p.requires_grad_(False)
         self.kappa = float(kappa)
         self.metadata: dict[str, Any] = copy.deepcopy(metadata or {})
-        self.lipschitz_bound, self.tangent_lower_bound = potential_bounds(network)
-        self._pw = PiecewiseRidge(network) if network.arch.activation in PIECEWISE else None
+        if self._free is None:
+            self.lipschitz_bound, lower = potential_bounds(network)
+            self.tangent_lower_bound: float | None = lower
+        else:
+            self.lipschitz_bound, self.tangent_lower_bound = self._free.bound, None
+        self._pw = PiecewiseRidge(network) if self._free is None and network.arch.activation in PIECEWISE else None
+
+    @property
+    def constrained(self) -> bool:
+        """Whether ``w'`` is the certified convex ridge network (``m <= w'' <= L``); ``False`` for the unconstrained
+        MLP of :mod:`~snsurrogate.hyperelastic.unconstrained` (``|w''(λ)| <= L / λ``, no lower bound)."""
+        return self._free is None
 
     # -- the stretch energy -------------------------------------------------------------------
     @property
@@ -101,6 +125,8 @@ class HyperelasticLaw(SavedLaw, nn.Module):
 
     def network_dw(self, lam: torch.Tensor) -> torch.Tensor:
         """``w'(λ)`` [stress unit] from the network's forward pass (what the certificate audit differentiates)."""
+        if self._free is not None:
+            return self._free.dw(lam)
         return self.network(lam.reshape(-1, 1) - 1.0).reshape(lam.shape)
 
     def dw(self, lam: torch.Tensor) -> torch.Tensor:
@@ -110,8 +136,11 @@ class HyperelasticLaw(SavedLaw, nn.Module):
         return self._pw.dw(lam) if self._pw is not None else self.network_dw(lam)
 
     def d2w(self, lam: torch.Tensor) -> torch.Tensor:
-        """``w''(λ)`` [stress unit] at stretches of any shape (exact, from the ridge curvatures)."""
+        """``w''(λ)`` [stress unit] at stretches of any shape (exact: from the ridge curvatures, or the forward-mode
+        derivative of an unconstrained network)."""
         with torch.no_grad():
+            if self._free is not None:
+                return self._free.d2w(lam)
             if self._pw is not None:
                 return self._pw.d2w(lam)
             return self.network.tangent(lam.reshape(-1, 1) - 1.0).reshape(lam.shape)
@@ -120,6 +149,8 @@ class HyperelasticLaw(SavedLaw, nn.Module):
         """``w(λ)`` [stress unit], zero at ``λ = 1``."""
         if self._pw is not None:
             return self._pw.w(lam)
+        if self._free is not None:
+            return self._free.w(lam)
         return self.network.energy(lam.reshape(-1, 1) - 1.0).reshape(lam.shape)
 
     @property
@@ -211,10 +242,11 @@ class HyperelasticLaw(SavedLaw, nn.Module):
     def curvature_bound(self, lo: torch.Tensor, hi: torch.Tensor) -> torch.Tensor:
         """Certified ``>= max w''`` over each interval ``[lo, hi]`` (stretches, any matching shapes) [stress unit],
         and ``<= L``: every ridge's curvature ``v_k² φ''(u_k)`` is monotone in the stretch (non-decreasing for
-        ``v_k > 0``, non-increasing for ``v_k < 0``), so its largest value on the interval is at ``hi`` or ``lo``."""
-        if self._pw is not None:
+        ``v_k > 0``, non-increasing for ``v_k < 0``), so its largest value on the interval is at ``hi`` or ``lo``.
+        An unconstrained law: ``L / lo`` (:class:`~snsurrogate.hyperelastic.unconstrained.LogStretchCurve`)."""
+        if self._pw is not None or self._free is not None:
             with torch.no_grad():
-                return self._pw.curvature_bound(lo, hi)
+                return (self._pw or self._free).curvature_bound(lo, hi)
         with torch.no_grad():
             net, d = self.network, 1
             v = net.linears[0].weight * net._gain
@@ -227,6 +259,8 @@ class HyperelasticLaw(SavedLaw, nn.Module):
             return (total * (net.arch.stress_scale / net.arch.strain_scale)).reshape(lo.shape)
 
     def _secant(self, lo: torch.Tensor, hi: torch.Tensor) -> torch.Tensor:
+        if self._free is not None:
+            return self.curvature_bound(lo, hi)
         return torch.minimum(self.curvature_bound(lo, hi), torch.full_like(lo, self.lipschitz_bound))
 
     def first_piola_and_bound(self, F: torch.Tensor):
@@ -241,6 +275,9 @@ class HyperelasticLaw(SavedLaw, nn.Module):
 
     # -- information ---------------------------------------------------------------------------
     def extra_repr(self) -> str:
+        if self._free is not None:
+            return (f"hyperelastic (unconstrained MLP of ln λ), |w''(λ)| <= {self.lipschitz_bound:.6g} / λ, "
+                    f"kappa={self.kappa:.6g}, shear_modulus={self.shear_modulus:.6g} {self.stress_unit}")
         return (f"hyperelastic, lipschitz_bound={self.lipschitz_bound:.6g} (w''), kappa={self.kappa:.6g}, "
                 f"shear_modulus={self.shear_modulus:.6g} {self.stress_unit}")
 

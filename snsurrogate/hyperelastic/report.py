@@ -22,9 +22,14 @@ def summary_document(result: FitResult) -> dict:
     u = law.stress_unit
     return {
         "units": {
-            "rmse": u, "max_error": u, "r2": "-", "lipschitz_bound": f"{u} (bound of w''(lambda), per unit stretch)",
-            "tangent_lower_bound": f"{u} (lower bound of w'')", "largest_w2_data": u, "largest_w2_at": "stretch [-]",
-            "tightness": "- (lipschitz_bound / largest_w2_data)", "stretch_range": "stretch [-]",
+            "rmse": u, "max_error": u, "r2": "-",
+            "lipschitz_bound": (f"{u} (bound of w''(lambda), per unit stretch)" if law.constrained else
+                                f"{u} (unconstrained: |w''(lambda)| <= lipschitz_bound / lambda)"),
+            "tangent_lower_bound": f"{u} (lower bound of w''; null: none)", "largest_w2_data": u,
+            "largest_w2_at": "stretch [-]", "smallest_w2": f"{u} (autograd, data range and 10x beyond)",
+            "tightness": ("- (lipschitz_bound / largest_w2_data)" if law.constrained else
+                          "- (lipschitz_bound / largest lambda |w''| over the data)"),
+            "stretch_range": "stretch [-]",
             "shear_modulus": u, "bulk_modulus": u, "kappa": f"{u} (U(J) = kappa/2 (J - 1)^2)",
             "seconds": "s (wall time)",
         },
@@ -89,8 +94,18 @@ def plot_png(result: FitResult, curves: Sequence[TestCurve], predict_curves: Seq
     ax = flat[len(items)]
     lo, hi = law.summary["stretch_range"]
     lam = np.geomspace(lo / 3, hi * 3, 600)
-    ax.loglog(lam, law.d2w(torch.from_numpy(lam)).numpy(), color="C0", lw=1.6, label="w''(λ) of the fitted law")
-    ax.axhline(law.lipschitz_bound, color="C3", ls="--", lw=1.2, label=f"certified bound L = {law.lipschitz_bound:.4g}")
+    w2 = law.d2w(torch.from_numpy(lam)).numpy()
+    if law.constrained:
+        ax.loglog(lam, w2, color="C0", lw=1.6, label="w''(λ) of the fitted law")
+        ax.axhline(law.lipschitz_bound, color="C3", ls="--", lw=1.2,
+                   label=f"certified bound L = {law.lipschitz_bound:.4g}")
+    else:
+        ax.loglog(lam, np.abs(w2), color="C0", lw=1.6, label="|w''(λ)| of the fitted law")
+        soft = w2 < 0
+        if soft.any():
+            ax.loglog(lam[soft], -w2[soft], ".", color="C1", ms=2, label="where w'' < 0 (softening)")
+        ax.loglog(lam, law.lipschitz_bound / lam, color="C3", ls="--", lw=1.2,
+                  label=f"certified |w''| <= L/λ, L = {law.lipschitz_bound:.4g}")
     ax.axvspan(lo, hi, color="0.92", zorder=-1, label="stretches the tests reach")
     ax.set_xlabel("principal stretch λ [-]")
     ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # minor labels of a short log range overlap
@@ -105,13 +120,36 @@ def plot_png(result: FitResult, curves: Sequence[TestCurve], predict_curves: Seq
     return buf.getvalue()
 
 
+def network_text(law) -> str:
+    """What ``w'`` is, in words."""
+    a = law.arch
+    if law.constrained:
+        return f"a {a.hidden[0]}-ridge convex network ({a.activation})"
+    return f"an unconstrained {'x'.join(map(str, a.hidden))} {a.activation} MLP of ln λ"
+
+
+def bound_text(law) -> str:
+    """The certified curvature bound of ``law`` and what it means, in words."""
+    u = law.stress_unit
+    if law.constrained:
+        return (f"{law.lipschitz_bound:.6g} {u}: {law.tangent_lower_bound:.6g} <= w''(λ) <= L at every stretch "
+                "(energy convex in each stretch: never softening)")
+    smallest = law.summary.get("smallest_w2", float("nan"))
+    return (f"{law.lipschitz_bound:.6g} {u}: |w''(λ)| <= L / λ at every stretch (product of the layer norms); no "
+            f"lower bound: unconstrained, smallest w'' found {smallest:.4g} {u}"
+            + (" (SOFTENS)" if smallest < 0 else ""))
+
+
 def describe(result: FitResult) -> str:
     """The lines ``fit`` prints: per-mode fit, the certificate and the moduli."""
     law, s = result.law, result.law.summary
     u = law.stress_unit
     tests = law.metadata.get("tests", [])
+    how = (f"{s['ridges']} ridges" if law.constrained else
+           f"UNCONSTRAINED {'x'.join(map(str, s['hidden']))} {s['activation']} MLP, {s['epochs']} Adam epochs, seed "
+           f"{s['seed']}")
     lines = [f"fitted a hyperelastic law to {len(tests)} test curve(s), {sum(t['n_points'] for t in tests)} points, "
-             f"in {result.seconds:.2f} s ({s['ridges']} ridges; {s['residuals']} residuals; {result.iterations} "
+             f"in {result.seconds:.2f} s ({how}; {s['residuals']} residuals; {result.iterations} "
              "lateral-stretch passes)",
              f"  {'mode':<14}{'':9}{'points':>7}  {'R²':>8}  {'RMSE':>10}  {'max error':>10}  [{u}]"]
     for tag, table in (("fitted", result.modes), ("predicted", result.predicted)):
@@ -119,10 +157,9 @@ def describe(result: FitResult) -> str:
             lines.append(f"  {mode:<14}{tag:<9}{m.n:>7}  {m.r2:>8.5f}  {m.rmse:>10.4g}  {m.max_error:>10.4g}")
     lo, hi = s["stretch_range"]
     lines += [
-        f"  certified bound L         {law.lipschitz_bound:.6g} {u}: {law.tangent_lower_bound:.6g} <= w''(λ) <= L "
-        "at every stretch (energy convex in each stretch: never softening)",
+        f"  certified bound L         {bound_text(law)}",
         f"  largest w'' over the data {s['largest_w2_data']:.6g} {u} at λ = {s['largest_w2_at']:.4g} (autograd, "
-        f"stretches {lo:.4g} .. {hi:.4g}); tightness L / largest = {s['tightness']:.4f}",
+        f"stretches {lo:.4g} .. {hi:.4g}); tightness = {s['tightness']:.4f}",
         f"  3-D certificate           λ_max(∂P/∂F) <= a(F) checked at {law.metadata['certificate']['states']} random "
         f"deformations (worst ratio {law.metadata['certificate']['worst_state_ratio']:.6f})",
         f"  small-strain moduli       μ = {law.shear_modulus:.6g} {u}, K = {law.bulk_modulus:.6g} {u} "
@@ -137,10 +174,9 @@ def info_rows(law, path: str) -> list[tuple[str, str]]:
     """``(label, text)`` rows of ``snsurrogate info`` for a hyperelastic law."""
     s, u, cert = law.summary, law.stress_unit, law.metadata.get("certificate", {})
     rows = [("file", path),
-            ("model", f"hyperelastic law W = Σ w(λ_i) + κ/2 (J - 1)², w' a {law.arch.hidden[0]}-ridge convex network "
-                      f"({law.arch.activation}), {law.dtype}".replace("torch.", "")),
-            ("certified bound", f"{law.lipschitz_bound:.6g} {u}: {law.tangent_lower_bound:.6g} <= w''(λ) <= L at every "
-                                "stretch (re-checked on loading against autograd)"),
+            ("model", f"hyperelastic law W = Σ w(λ_i) + κ/2 (J - 1)², w' {network_text(law)}, {law.dtype}"
+             .replace("torch.", "")),
+            ("certified bound", f"{bound_text(law)} (re-checked on loading against autograd)"),
             ("largest w'' over data", f"{cert.get('largest_w2_data', float('nan')):.6g} {u} (tightness "
                                       f"{cert.get('tightness', float('nan')):.4f})"),
             ("moduli", f"μ = {law.shear_modulus:.6g} {u}, K = {law.bulk_modulus:.6g} {u}, κ = {law.kappa:.6g} {u} "
@@ -166,4 +202,4 @@ def write_outputs(result: FitResult, curves: Sequence[TestCurve], predict_curves
     return write_set(out, to_bytes(result.law), plot_png(result, curves, predict_curves), summary_document(result))
 
 
-__all__ = ["describe", "info_rows", "plot_png", "summary_document", "write_outputs"]
+__all__ = ["bound_text", "describe", "info_rows", "network_text", "plot_png", "summary_document", "write_outputs"]
