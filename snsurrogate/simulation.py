@@ -322,8 +322,9 @@ def _summary(case: Case, setup: Setup, step: fem.TimeStep, result, instability, 
                                   "element": instability.element, "message": str(instability)}
         units["unstable_at.time"] = u["time"]
     control = setup.solver.step_control_summary()
+    summary["kinematics"] = "finite" if setup.solver.finite else "small"
     if control is not None:  # a finite-strain run with the step recomputed at every state
-        summary.update({"kinematics": "finite", **control})
+        summary.update(control)
         summary["dt"] = control["dt_min"]
         summary["lipschitz_bound"] = getattr(setup.solver.material, "lipschitz_bound", None)
         summary["lipschitz_bound_of"] = "w''" if hasattr(setup.solver.material, "law") else "a(F = I)"

@@ -33,8 +33,27 @@ def test_demo_exit_status_and_claim(demo):
     status, _, s = demo
     assert status == 0
     sn = [r for r in s["runs"] if r["kind"] == "sn" and r["step"] == "certified"]
-    assert len(sn) == s["seeds"] * len(SCENARIOS) == s["claim"]["sn_certified_runs"]
+    assert len(sn) == s["seeds"] * len(SCENARIOS) == s["claim"]["sn_certified_runs"] - 1  # + the finite plate
     assert all(r["stable"] for r in sn) and s["claim"]["holds"]
+
+
+def test_the_finite_strain_comparison_is_run_and_reported(demo):
+    _, out, s = demo
+    block = s["finite_strain"]
+    runs = block["runs"]
+    assert [(r["kind"], r["seed"], r["step"]) for r in runs] == [
+        ("sn", None, "certified"), ("sn", None, "nominal"),
+        ("unconstrained", 0, "certified"), ("unconstrained", 0, "nominal")]
+    assert block["stretch"] == QUICK.finite_stretch
+    sn, nominal = runs[0], runs[1]
+    assert sn["stable"] and sn["smallest_w2"] >= 0 and sn["dt_min"] < sn["dt_max"]  # the step follows the state
+    at_rest = json.loads((out / "finite" / sn["out"] / "summary.json").read_text())["dt_certified"]  # F = I
+    assert nominal["dt_min"] == nominal["dt_max"] == pytest.approx(0.9 * at_rest, rel=1e-12)
+    for r in runs:
+        saved = json.loads((out / "finite" / r["out"] / "summary.json").read_text())
+        assert saved["stable"] == r["stable"] and saved["steps"] == r["steps"] and saved["kinematics"] == "finite"
+    report = (out / "report.md").read_text()
+    assert "## Finite strain: SN against unconstrained" in report and "unconstrained, seed 0" in report
 
 
 def test_time_steps_follow_the_certified_formula(demo):

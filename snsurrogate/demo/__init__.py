@@ -8,7 +8,11 @@ of :mod:`snsurrogate.demo.scenarios` is then run with each law at the step from 
 and at its own certified step (:mod:`snsurrogate.demo.runs`); the two *long runs* (free vibration
 from a random velocity field, ``Settings.long_steps`` steps) report the true-energy drift that the
 solver monitors. A network-size sweep (:mod:`snsurrogate.demo.sweep`) sets the designed SN bound against
-the unconstrained product of layer norms and the steps each costs. The outputs (``summary.json``,
+the unconstrained product of layer norms and the steps each costs. At finite strain
+(:mod:`snsurrogate.demo.finite`), Treloar's three test modes are fitted as the certified hyperelastic law and as
+its unconstrained counterpart (``Settings.finite_seeds`` seeds), and a rubber plate with a hole is pulled to
+``Settings.finite_stretch`` with each, at the step recomputed at every state and at a constant nominal step. The
+outputs (``summary.json``,
 ``report.md``, plots, models, ParaView files) are described in :func:`run_demo`.
 
     snsurrogate demo --out out/demo            # 10 seeds and the sweep, about 8 min on 2 CPU cores
@@ -27,6 +31,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from .finite import compare
 from .report import summarize, write_outputs
 from .runs import run_seed
 from .settings import FULL, QUICK, Settings
@@ -84,18 +89,22 @@ def run_demo(out: str | os.PathLike[str], *, quick: bool = False, seeds: int | N
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    results, sweep = [], []
+    results, sweep, finite = [], [], []
     points = sweep_architectures(settings)
-    bar = tqdm(total=settings.seeds + len(points), desc="demo (seeds, sweep)", unit="job", disable=not progress)
+    bar = tqdm(total=settings.seeds + len(points) + bool(settings.finite_seeds), desc="demo (seeds, sweep, finite)",
+               unit="job", disable=not progress)
     if settings.workers > 1 and settings.seeds + len(points) > 1:
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=settings.workers, mp_context=ctx, initializer=_worker_init) as pool:
             # the sweep's largest fits first, so that no long job starts last
             jobs = {pool.submit(sweep_point, d, w, settings, out): "sweep" for d, w in reversed(points)}
+            if settings.finite_seeds:
+                jobs[pool.submit(compare, out / "finite", settings.finite_seeds, settings.finite_stretch,
+                                 settings.finite_epochs)] = "finite"
             jobs.update({pool.submit(run_seed, seed, settings, out, seed == 0): "seed"
                          for seed in range(settings.seeds)})
             for job in as_completed(jobs):
-                (sweep.extend if jobs[job] == "sweep" else results.append)(job.result())
+                {"sweep": sweep.extend, "seed": results.append, "finite": finite.extend}[jobs[job]](job.result())
                 bar.update()
     else:
         for seed in range(settings.seeds):
@@ -104,10 +113,14 @@ def run_demo(out: str | os.PathLike[str], *, quick: bool = False, seeds: int | N
         for d, w in points:
             sweep.extend(sweep_point(d, w, settings, out))
             bar.update()
+        if settings.finite_seeds:
+            finite.extend(compare(out / "finite", settings.finite_seeds, settings.finite_stretch,
+                                  settings.finite_epochs))
+            bar.update()
     bar.close()
     sweep.sort(key=lambda r: (r["depth"], r["width"], r["kind"] != "sn"))
     results.sort(key=lambda r: r["seed"])
-    summary = summarize(results, sweep, settings, time.perf_counter() - t0)
+    summary = summarize(results, sweep, settings, time.perf_counter() - t0, finite)
     files = []
     if plots:
         from .plots import plot_all

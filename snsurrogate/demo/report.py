@@ -16,6 +16,7 @@ import numpy as np
 from fem.atomic import write_text
 
 from ..version import __version__
+from .finite import DESCRIPTION, finite_section
 from .scenarios import SCENARIOS
 from .settings import KIND_NAMES, KINDS, LONG_STEPS, MATERIALS, UNITS, Settings
 from .sweep import MATERIAL as SWEEP_MATERIAL
@@ -66,9 +67,11 @@ def _long_claim(runs: list[dict], step: str) -> dict[str, Any]:
             "largest_drift": max((r["energy_drift"] for r in rows if r["energy_drift"] is not None), default=None)}
 
 
-def summarize(results: list[dict], sweep: list[dict], settings: Settings, seconds: float) -> dict[str, Any]:
-    """Aggregate the per-seed results of :func:`snsurrogate.demo.runs.run_seed` and the records of the
-    network-size sweep (:func:`snsurrogate.demo.sweep.sweep_point`)."""
+def summarize(results: list[dict], sweep: list[dict], settings: Settings, seconds: float,
+              finite: list[dict] | None = None) -> dict[str, Any]:
+    """Aggregate the per-seed results of :func:`snsurrogate.demo.runs.run_seed`, the records of the
+    network-size sweep (:func:`snsurrogate.demo.sweep.sweep_point`) and of the finite-strain comparison
+    (:func:`snsurrogate.demo.finite.compare`)."""
     models = [m for r in results for m in r["models"]]
     runs = [{k: v for k, v in run.items() if k not in ("history", "snapshots")} for r in results for run in r["runs"]]
     model_table = []
@@ -118,17 +121,21 @@ def summarize(results: list[dict], sweep: list[dict], settings: Settings, second
                 if r["scenario"] == sc and r["step"] == "certified" and r["kind"] != "exact"}
         seeds = sorted({s for s, _ in pick})
         steps_ratio[sc] = _stats(pick[s, "unconstrained"] / pick[s, "sn"] for s in seeds)
-    sn_cert = [r for r in runs if r["kind"] == "sn" and r["step"] == "certified"]
+    finite = finite or []
+    both = runs + finite
+    sn_cert = [r for r in both if r["kind"] == "sn" and r["step"] == "certified"]
     holds = all(r["stable"] for r in sn_cert)
-    unc_cert = [r for r in runs if r["kind"] == "unconstrained" and r["step"] == "certified"]
+    unc_cert = [r for r in both if r["kind"] == "unconstrained" and r["step"] == "certified"]
     claim = {
         "holds": holds, "sn_long_runs": {step: _long_claim(runs, step) for step in ("certified", "auto")},
         "sn_certified_stable": sum(r["stable"] for r in sn_cert), "sn_certified_runs": len(sn_cert),
         "unconstrained_certified_stable": sum(r["stable"] for r in unc_cert),
         "unconstrained_certified_runs": len(unc_cert),
         "statement": (f"SN model stable at its certified step in {sum(r['stable'] for r in sn_cert)}/{len(sn_cert)} "
-                      f"runs over {settings.seeds} seeds"),
+                      f"runs over {settings.seeds} seeds" + (" and the finite-strain plate" if finite else "")),
     }
+    finite_block = ({"description": DESCRIPTION.format(stretch=settings.finite_stretch), "runs": finite,
+                     "stretch": settings.finite_stretch} if finite else None)
     return _clean({
         "title": "snsurrogate demo: spectrally normalized against unconstrained material laws",
         "package_version": __version__, "settings": asdict(settings), "seeds": settings.seeds,
@@ -138,7 +145,7 @@ def summarize(results: list[dict], sweep: list[dict], settings: Settings, second
         "scenarios": {k: {"title": s.title, "material": s.material, "description": s.description}
                       for k, s in SCENARIOS.items()},
         "claim": claim, "model_table": model_table, "ratios": ratios, "steps_ratio_certified": steps_ratio,
-        "rates": rates, "models": models, "runs": runs,
+        "rates": rates, "models": models, "runs": runs, "finite_strain": finite_block,
         "sweep": {"records": sweep, "rows": sweep_ratios(sweep) if sweep else [],
                   "material": SWEEP_MATERIAL, "scenario": SWEEP_SCENARIO, "epochs": settings.sweep_epochs},
         "warnings": [w for r in results for w in r["warnings"]],
@@ -202,7 +209,7 @@ def report_markdown(s: dict[str, Any]) -> str:
     lines += ["", "A run is stopped as unstable when a value becomes non-finite, the stored energy exceeds 1000 "
               "times the energy put in, or (laws with an energy) the true energy drifts by more than 10 %; "
               "*steps* is then the step where that happened.", ""]
-    lines += _long_section(s) + _sweep_section(s) + ["## Models", ""]
+    lines += _long_section(s) + _sweep_section(s) + finite_section(s.get("finite_strain")) + ["## Models", ""]
     lines += _table(("material", "law", "RMSE [MPa]", "R2", "certified L [MPa]", "largest tangent found [MPa]",
                      "E0 = initial stiffness [MPa]", "L / largest tangent", "fit [s]"),
                     [(m["material"], LAW_NAMES[m["kind"]], _range(m["rmse"]), _range(m["r2"], ".4f"),
@@ -222,7 +229,8 @@ def report_markdown(s: dict[str, Any]) -> str:
               "- `models/seed<k>/<material>_<sn|unconstrained>.pt`: the fitted laws (`snsurrogate info`);",
               "- `models/sweep/<depth>x<width>_<sn|unconstrained>.pt`: the networks of the size sweep;",
               "- `runs/seed<k>/<case>/<law>_<step>/`: `results.pvd` (open in ParaView), `frames/`, `history.csv`, "
-              "`summary.json` of each run."]
+              "`summary.json` of each run;",
+              "- `finite/<law>.pt` and `finite/<law>_<step>/`: the finite-strain laws and runs."]
     if s["warnings"]:
         lines += ["", "## Warnings", ""] + [f"- {w}" for w in s["warnings"][:30]]
         if len(s["warnings"]) > 30:
