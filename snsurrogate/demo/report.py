@@ -122,10 +122,9 @@ def summarize(results: list[dict], sweep: list[dict], settings: Settings, second
         seeds = sorted({s for s, _ in pick})
         steps_ratio[sc] = _stats(pick[s, "unconstrained"] / pick[s, "sn"] for s in seeds)
     finite = finite or []
-    both = runs + finite
-    sn_cert = [r for r in both if r["kind"] == "sn" and r["step"] == "certified"]
+    sn_cert = [r for r in runs + finite if r["kind"] == "sn" and r["step"] == "certified"]
     holds = all(r["stable"] for r in sn_cert)
-    unc_cert = [r for r in both if r["kind"] == "unconstrained" and r["step"] == "certified"]
+    unc_cert = [r for r in runs + finite if r["kind"] == "unconstrained" and r["step"] == "certified"]
     claim = {
         "holds": holds, "sn_long_runs": {step: _long_claim(runs, step) for step in ("certified", "auto")},
         "sn_certified_stable": sum(r["stable"] for r in sn_cert), "sn_certified_runs": len(sn_cert),
@@ -134,8 +133,6 @@ def summarize(results: list[dict], sweep: list[dict], settings: Settings, second
         "statement": (f"SN model stable at its certified step in {sum(r['stable'] for r in sn_cert)}/{len(sn_cert)} "
                       f"runs over {settings.seeds} seeds" + (" and the finite-strain plate" if finite else "")),
     }
-    finite_block = ({"description": DESCRIPTION.format(stretch=settings.finite_stretch), "runs": finite,
-                     "stretch": settings.finite_stretch} if finite else None)
     return _clean({
         "title": "snsurrogate demo: spectrally normalized against unconstrained material laws",
         "package_version": __version__, "settings": asdict(settings), "seeds": settings.seeds,
@@ -145,12 +142,20 @@ def summarize(results: list[dict], sweep: list[dict], settings: Settings, second
         "scenarios": {k: {"title": s.title, "material": s.material, "description": s.description}
                       for k, s in SCENARIOS.items()},
         "claim": claim, "model_table": model_table, "ratios": ratios, "steps_ratio_certified": steps_ratio,
-        "rates": rates, "models": models, "runs": runs, "finite_strain": finite_block,
+        "rates": rates, "models": models, "runs": runs, "finite_strain": _finite_block(finite, settings),
         "sweep": {"records": sweep, "rows": sweep_ratios(sweep) if sweep else [],
                   "material": SWEEP_MATERIAL, "scenario": SWEEP_SCENARIO, "epochs": settings.sweep_epochs},
         "warnings": [w for r in results for w in r["warnings"]],
         "seed_seconds": [r["seconds"] for r in results], "wall_seconds": seconds,
     })
+
+
+def _finite_block(finite: list[dict], settings: Settings) -> dict[str, Any] | None:
+    """``summary["finite_strain"]``: the case, its stretch and the runs of :func:`snsurrogate.demo.finite.compare`."""
+    if not finite:
+        return None
+    return {"description": DESCRIPTION.format(stretch=settings.finite_stretch), "stretch": settings.finite_stretch,
+            "runs": finite}
 
 
 # ---------------------------------------------------------------------------------------------- report.md
