@@ -8,7 +8,7 @@ state (stretch 1.5, 2 % nodal noise; after warm-up, interleaved repeats) for:
 4. finite strain, the hyperelastic law fitted to Treloar's three modes, recomputed at every state.
 Ratios are over (1). The issue's target is (3) <= 1.5 x (1); the finite-strain path evaluates one 3 x 3
 eigendecomposition per point and step (shared by ``P`` and ``a(F)``; closed form where the stretches are
-distinct, :func:`fem.hyperelastic.symmetric_eigh`), which the small-strain linear law does not.
+distinct, :mod:`fem.principal`), which the small-strain linear law does not.
 
     python benchmarks/finite_strain_step.py [--threads 2] [--sizes 1000 10000] [--repeats 5]
 """

@@ -26,6 +26,7 @@ import torch
 
 from .errors import InstabilityError
 from .finite_strain import gradient_factors, state_time_step
+from .principal import det3
 
 #: Largest ratio of one step to the previous one.
 GROWTH = 1.1
@@ -103,13 +104,14 @@ def check_inversion(F: torch.Tensor, step: int, t: float, dt: float, history: di
                     det: torch.Tensor | None = None) -> None:
     """Raise :class:`InversionError` when ``det F <= 0`` anywhere in ``F (n_el, n_qp, 9)`` (``det``: already
     computed, ``(n_el, n_qp)``)."""
-    jac = torch.linalg.det(F.reshape(-1, 3, 3)).view(F.shape[0], -1) if det is None else det
-    worst = torch.amin(jac, dim=1)
+    jac = det3(F.reshape(-1, 3, 3)).view(F.shape[0], -1) if det is None else det
+    if float(jac.min()) > 0:  # one reduction per step; the element only when there is one
+        return
+    worst = torch.nan_to_num(jac, nan=-math.inf).amin(dim=1)
     e = int(torch.argmin(worst))
-    if not float(worst[e]) > 0:
-        raise InversionError(f"element {e} inverted (det F = {float(worst[e]):.3g} <= 0) at step {step}, t = {t:.6g}: "
-                             "the mesh cannot follow this deformation (refine it, or check the loading)",
-                             step=step, time=t, dt=dt, history=history, element=e)
+    raise InversionError(f"element {e} inverted (det F = {float(worst[e]):.3g} <= 0) at step {step}, t = {t:.6g}: "
+                         "the mesh cannot follow this deformation (refine it, or check the loading)",
+                         step=step, time=t, dt=dt, history=history, element=e)
 
 
 

@@ -33,7 +33,7 @@ def test_demo_exit_status_and_claim(demo):
     status, _, s = demo
     assert status == 0
     sn = [r for r in s["runs"] if r["kind"] == "sn" and r["step"] == "certified"]
-    assert len(sn) == s["seeds"] * len(SCENARIOS) == s["claim"]["sn_certified_runs"] - 1  # + the finite plate
+    assert len(sn) == s["seeds"] * len(SCENARIOS) == s["claim"]["sn_certified_runs"] - 2  # + plate, punch
     assert all(r["stable"] for r in sn) and s["claim"]["holds"]
 
 
@@ -41,10 +41,10 @@ def test_the_finite_strain_comparison_is_run_and_reported(demo):
     _, out, s = demo
     block = s["finite_strain"]
     runs = block["runs"]
-    assert [(r["kind"], r["seed"], r["step"]) for r in runs] == [
-        ("sn", None, "certified"), ("sn", None, "nominal"),
-        ("unconstrained", 0, "certified"), ("unconstrained", 0, "nominal")]
-    assert block["stretch"] == QUICK.finite_stretch
+    assert [(r["kind"], r["seed"], r["case"], r["step"]) for r in runs] == [
+        (kind, seed, case, step) for kind, seed in (("sn", None), ("unconstrained", 0)) for case in ("plate", "punch")
+        for step in ("certified", "nominal")]
+    assert block["stretch"] == QUICK.finite_stretch and block["depth"] == QUICK.finite_depth
     sn, nominal = runs[0], runs[1]
     assert sn["stable"] and sn["smallest_w2"] >= 0 and sn["dt_min"] < sn["dt_max"]  # the step follows the state
     at_rest = json.loads((out / "finite" / sn["out"] / "summary.json").read_text())["dt_certified"]  # F = I
@@ -54,6 +54,9 @@ def test_the_finite_strain_comparison_is_run_and_reported(demo):
         assert saved["stable"] == r["stable"] and saved["steps"] == r["steps"] and saved["kinematics"] == "finite"
     report = (out / "report.md").read_text()
     assert "## Finite strain: SN against unconstrained" in report and "unconstrained, seed 0" in report
+    assert "| punch | SN |" in report and "punch" in block["description"]
+    punch = [r for r in runs if r["case"] == "punch" and r["kind"] == "sn"][0]
+    assert punch["stable"] and punch["dt_min"] < punch["dt_max"]
 
 
 def test_time_steps_follow_the_certified_formula(demo):

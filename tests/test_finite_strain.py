@@ -156,7 +156,7 @@ def test_state_step_at_the_reference_state_of_a_linear_bar_like_case():
 def test_closed_form_eigendecomposition_matches_eigh(spread):
     """The time step's eigensolver (closed form where eigenvalues are apart, eigh elsewhere) against eigh,
     on well-separated, near-identity and exactly degenerate (rotations) batches."""
-    from fem.hyperelastic import symmetric_eigh
+    from fem.principal import symmetric_eigh
 
     gen = torch.Generator().manual_seed(5)
     F = torch.eye(3, dtype=D) + spread * torch.randn(2000, 3, 3, generator=gen, dtype=D)
@@ -177,3 +177,34 @@ def test_closed_form_eigendecomposition_matches_eigh(spread):
     P_ref = law.first_piola(F.clone().requires_grad_(True)).detach()  # the eigh path
     size = P_ref.abs().amax(dim=(1, 2)).clamp_min(1.0)
     assert float(((P_fast - P_ref).abs().amax(dim=(1, 2)) / size).max()) <= 1e-10
+
+
+@pytest.mark.parametrize("spread", [0.5, 1e-3, 1e-9, 0.0])
+def test_plane_closed_form_matches_eigh(spread):
+    """The plane path (block-diagonal F, the in-plane 2 x 2 in closed form) against eigh: stretches, det F, P and
+    a(F), on well-separated, near-identity, nearly degenerate and exactly degenerate (rotations) batches, with
+    F_33 != 1 in part of the batch."""
+    from fem.principal import principal
+
+    gen = torch.Generator().manual_seed(9)
+    n = 3000
+    F = torch.zeros(n, 3, 3, dtype=D)
+    block = torch.eye(2, dtype=D) + spread * torch.randn(n, 2, 2, generator=gen, dtype=D)
+    angle = 2 * math.pi * torch.rand(n, generator=gen, dtype=D)
+    rot = torch.stack((torch.stack((angle.cos(), -angle.sin()), 1), torch.stack((angle.sin(), angle.cos()), 1)), 1)
+    F[:, :2, :2] = rot @ block  # rotated: the directions are not the axes
+    F[:, 2, 2] = torch.where(torch.arange(n) % 2 == 0, 1.0, 0.8 + 0.4 * torch.rand(n, generator=gen, dtype=D))
+    F = F[torch.linalg.det(F) > 0.2]
+    fast = principal(F)
+    assert fast.plane is not None
+    ref = principal(F.clone().requires_grad_(True))
+    assert ref.plane is None
+    assert torch.allclose(fast.lam.sort(dim=1).values, ref.lam.detach().sort(dim=1).values, rtol=0, atol=1e-12)
+    assert torch.allclose(fast.jac, ref.jac.detach(), rtol=1e-13, atol=1e-14)
+    for law in LAWS.values():
+        P_fast, P_ref = law.first_piola(F), law.first_piola(F.clone().requires_grad_(True)).detach()
+        size = P_ref.abs().amax(dim=(1, 2)).clamp_min(1.0)
+        assert float(((P_fast - P_ref).abs().amax(dim=(1, 2)) / size).max()) <= 1e-11
+        assert float(P_fast[:, 2, :2].abs().max()) == 0.0 and float(P_fast[:, :2, 2].abs().max()) == 0.0
+        a_fast, a_ref = law.tangent_bound(F), law.tangent_bound(F.clone().requires_grad_(True))
+        assert torch.allclose(a_fast, a_ref, rtol=1e-10)

@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
               f"{r['steps']['median']:>13.0f} {r['dt']['median']:>14.4g}")
     for r in (s.get("finite_strain") or {}).get("runs", []):  # finite strain: one SN law, unconstrained per seed
         law = "SN" if r["seed"] is None else f"unconstr. {r['seed']}"
-        print(f"{'plate (finite)':<16} {law:<14} {r['step']:<10} {int(r['stable']):>3}/1   {r['steps']:>13.0f} "
+        print(f"{r['case'] + ' (finite)':<16} {law:<14} {r['step']:<10} {int(r['stable']):>3}/1   {r['steps']:>13.0f} "
               f"{r['dt_min']:>14.4g}")
     print(f"wrote {result.out_dir / 'report.md'}, {result.out_dir / 'summary.json'} and "
           f"{len(result.files) - 2} figures in {s['wall_seconds_total']:.0f} s")

@@ -10,10 +10,10 @@ from a random velocity field, ``Settings.long_steps`` steps) report the true-ene
 solver monitors. A network-size sweep (:mod:`snsurrogate.demo.sweep`) sets the designed SN bound against
 the unconstrained product of layer norms and the steps each costs. At finite strain
 (:mod:`snsurrogate.demo.finite`), Treloar's three test modes are fitted as the certified hyperelastic law and as
-its unconstrained counterpart (``Settings.finite_seeds`` seeds), and a rubber plate with a hole is pulled to
-``Settings.finite_stretch`` with each, at the step recomputed at every state and at a constant nominal step. The
-outputs (``summary.json``,
-``report.md``, plots, models, ParaView files) are described in :func:`run_demo`.
+its unconstrained counterpart (``Settings.finite_seeds`` seeds), and with each a rubber plate with a hole is
+pulled to ``Settings.finite_stretch`` and a rubber block punched ``Settings.finite_depth`` deep, at the step
+recomputed at every state and at a constant nominal step. The outputs (``summary.json``, ``report.md``, plots,
+models, ParaView files) are described in :func:`run_demo`.
 
     snsurrogate demo --out out/demo            # 10 seeds and the sweep, about 8 min on 2 CPU cores
     snsurrogate demo --out out/demo --quick    # 2 seeds, small budget: a smoke test
@@ -100,7 +100,7 @@ def run_demo(out: str | os.PathLike[str], *, quick: bool = False, seeds: int | N
             jobs = {pool.submit(sweep_point, d, w, settings, out): "sweep" for d, w in reversed(points)}
             if settings.finite_seeds:
                 jobs[pool.submit(compare, out / "finite", settings.finite_seeds, settings.finite_stretch,
-                                 settings.finite_epochs)] = "finite"
+                                 settings.finite_epochs, settings.finite_depth)] = "finite"
             jobs.update({pool.submit(run_seed, seed, settings, out, seed == 0): "seed"
                          for seed in range(settings.seeds)})
             for job in as_completed(jobs):
@@ -115,7 +115,7 @@ def run_demo(out: str | os.PathLike[str], *, quick: bool = False, seeds: int | N
             bar.update()
         if settings.finite_seeds:
             finite.extend(compare(out / "finite", settings.finite_seeds, settings.finite_stretch,
-                                  settings.finite_epochs))
+                                  settings.finite_epochs, settings.finite_depth))
             bar.update()
     bar.close()
     sweep.sort(key=lambda r: (r["depth"], r["width"], r["kind"] != "sn"))

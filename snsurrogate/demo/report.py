@@ -16,7 +16,7 @@ import numpy as np
 from fem.atomic import write_text
 
 from ..version import __version__
-from .finite import DESCRIPTION, finite_section
+from .finite import describe, finite_section
 from .scenarios import SCENARIOS
 from .settings import KIND_NAMES, KINDS, LONG_STEPS, MATERIALS, UNITS, Settings
 from .sweep import MATERIAL as SWEEP_MATERIAL
@@ -131,7 +131,8 @@ def summarize(results: list[dict], sweep: list[dict], settings: Settings, second
         "unconstrained_certified_stable": sum(r["stable"] for r in unc_cert),
         "unconstrained_certified_runs": len(unc_cert),
         "statement": (f"SN model stable at its certified step in {sum(r['stable'] for r in sn_cert)}/{len(sn_cert)} "
-                      f"runs over {settings.seeds} seeds" + (" and the finite-strain plate" if finite else "")),
+                      f"runs over {settings.seeds} seeds"
+                      + (" and the finite-strain plate and punch" if finite else "")),
     }
     return _clean({
         "title": "snsurrogate demo: spectrally normalized against unconstrained material laws",
@@ -154,8 +155,8 @@ def _finite_block(finite: list[dict], settings: Settings) -> dict[str, Any] | No
     """``summary["finite_strain"]``: the case, its stretch and the runs of :func:`snsurrogate.demo.finite.compare`."""
     if not finite:
         return None
-    return {"description": DESCRIPTION.format(stretch=settings.finite_stretch), "stretch": settings.finite_stretch,
-            "runs": finite}
+    return {"description": describe(settings.finite_stretch, settings.finite_depth),
+            "stretch": settings.finite_stretch, "depth": settings.finite_depth, "depth_unit": "mm", "runs": finite}
 
 
 # ---------------------------------------------------------------------------------------------- report.md

@@ -89,10 +89,11 @@ class Settings:
     sweep_depths, sweep_widths, sweep_epochs
         The network-size sweep (:mod:`snsurrogate.demo.sweep`): hidden layers, widths and Adam epochs of
         each SN / unconstrained pair fitted to the 1-D data (one seed; empty depths: no sweep).
-    finite_seeds, finite_stretch, finite_epochs
+    finite_seeds, finite_stretch, finite_depth, finite_epochs
         The finite-strain comparison (:mod:`snsurrogate.demo.finite`): unconstrained fits (seeds
         ``0 .. finite_seeds-1``; 0: none, and no finite-strain runs), the stretch the plate's far edge is pulled
-        to [-], and the Adam epochs of each unconstrained fit.
+        to [-], the depth the punch is driven into the rubber block [mm], and the Adam epochs of each
+        unconstrained fit.
     frames
         ParaView frames written per run.
     workers
@@ -115,6 +116,7 @@ class Settings:
     sweep_epochs: int = 900
     finite_seeds: int = 2
     finite_stretch: float = 3.0
+    finite_depth: float = 5.0
     finite_epochs: int = 3000
     frames: int = 10
     workers: int = field(default_factory=default_workers)
@@ -128,5 +130,6 @@ class Settings:
 FULL = Settings()
 QUICK = Settings(seeds=2, epochs=150, polish_epochs=30, bar_divisions=50, block_divisions=(20, 10),
                  rubber_divisions=20, long_steps=1500, long_divisions=(10, 5), sweep_depths=(2, 4),
-                 sweep_widths=(32,), sweep_epochs=150, finite_seeds=1, finite_stretch=1.5, finite_epochs=1000,
+                 sweep_widths=(32,), sweep_epochs=150, finite_seeds=1, finite_stretch=1.5, finite_depth=2.0,
+                 finite_epochs=1000,
                  frames=6, quick=True)
