@@ -29,7 +29,8 @@ from .materials import HardeningCubic, LinearElastic, Material, autograd_tangent
 from .mesh import Mesh
 from .output import OutputWriter
 from .schedule import Observer, Schedule
-from .stability import TimeStep, choose_time_step, critical_time_step, n_steps
+from .stability import critical_time_step, n_steps
+from .time_step import TimeStep, choose_time_step
 
 __all__ = [
     "ELEMENTS",

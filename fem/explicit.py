@@ -13,11 +13,10 @@ with kinematic conditions imposed on ``v`` and ``a`` (fixed: zero; prescribed ve
 ``t_{n+1/2}`` for the displacement update and at ``t_{n+1}`` for ``v``). The internal force is one
 batched material call over all integration points and one scatter-add (:mod:`fem.kinematics`).
 
-A run (:meth:`ExplicitSolver.run`) is a short loop over :meth:`ExplicitSolver.step`, which advances
-a :class:`State` in place; around it, the energy ledger (:mod:`fem.energy`: works, balance,
-history, runaway and non-finite detection), the frame schedule and the observers that hear about
-frames, history, progress and instabilities (:mod:`fem.schedule`; :class:`fem.output.OutputWriter`
-is one). The time step is chosen by :func:`fem.stability.choose_time_step` with ``dt = "auto"``.
+A run (:meth:`ExplicitSolver.run`) is a short loop over :meth:`ExplicitSolver.step`, which advances a :class:`State`
+in place; around it, the energy ledger (:mod:`fem.energy`: works, balance, history, runaway and non-finite
+detection), the frame schedule and the observers that hear about frames, history, progress and instabilities
+(:mod:`fem.schedule`; :class:`fem.output.OutputWriter`). The step: :func:`fem.time_step.choose_time_step`.
 """
 
 from __future__ import annotations
@@ -40,8 +39,9 @@ from .mass import lumped_mass
 from .materials import Material
 from .result import MONITOR_NOTES, Result
 from .schedule import MAX_SECONDS, MAX_STEPS, Observers, ProgressBar, RunPlan, Schedule, format_duration, progress_every
-from .stability import TimeStep, choose_time_step, default_safety, n_steps
+from .stability import default_safety, n_steps
 from .step_control import InversionError, StepControl, TimeFrames, check_inversion
+from .time_step import TimeStep, choose_time_step
 
 
 @dataclass(eq=False)
@@ -291,7 +291,7 @@ class ExplicitSolver:
 
     # -- the run -------------------------------------------------------------------------------
     def time_step(self, dt: float | str = "auto", safety: float | None = None) -> TimeStep | None:
-        """The step of a run: ``"auto"`` by :func:`fem.stability.choose_time_step` (this mesh, material,
+        """The step of a run: ``"auto"`` by :func:`fem.time_step.choose_time_step` (this mesh, material,
         geometry and damping); a number [time] is used as given (``None`` is returned for it)."""
         if isinstance(dt, str):
             return choose_time_step(self.mesh, self.material, dt=dt, safety=safety, alpha=self.damping,

@@ -21,6 +21,7 @@ modulus (rigid modes, rounding) and imaginary parts below that level are set to 
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,3 +96,28 @@ def growth_rate(geom: Geometry, C: torch.Tensor, mass: np.ndarray, free: np.ndar
     lam = np.where(np.abs(lam.imag) < tol, lam.real + 0j, lam)
     rate = float(np.abs(np.sqrt(lam).imag).max())
     return Growth(rate, math.inf if rate == 0 else 1.0 / rate, defect, float(lam.real.min()), method)
+
+
+def growth_notes(geom, C, mass, free, check, true, notes: list[str]) -> Growth:
+    """The linearised growth rate of a non-symmetric or softening tangent (``check``: a
+    :class:`fem.stability.TangentCheck`), said in ``true.where`` (the ``true`` :class:`fem.stability.Bound`) and
+    appended to ``notes``."""
+    if check.non_symmetric:
+        notes.append(f"the tangent is not symmetric (defect {check.symmetry_defect:.3g}): a non-conservative "
+                     "law can grow at any time step; dt_true uses the symmetric part")
+    if check.softening:
+        notes.append(f"the tangent is softening (smallest eigenvalue of its symmetric part "
+                     f"{check.min_eigenvalue:.6g}): such modes grow at any time step")
+    t0 = time.perf_counter()
+    g = growth_rate(geom, C, mass, free)
+    true.seconds += time.perf_counter() - t0
+    est = " (estimate)" if g.method == "estimate" else ""
+    if g.growth_rate > 0:
+        true.where = ("symmetric part only: the tangent is not symmetric (or softens), so the linearised system "
+                      f"grows at every dt (growth rate {g.growth_rate:.6g} /time{est})")
+        notes.append(f"linearised growth rate {g.growth_rate:.6g} /time{est} (e-folding time "
+                     f"{g.e_folding_time:.6g}): no time step makes this state stable; symmetry defect of K_t "
+                     f"{g.symmetry_defect:.3g}, smallest eigenvalue of M^-1/2 K_t M^-1/2 {g.min_real_eigenvalue:.6g}")
+    else:
+        true.where = "symmetric part only; the linearised system does not grow at this state (growth rate 0)"
+    return g

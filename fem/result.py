@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .stability import TimeStep
+from .time_step import TimeStep
 
 MONITOR_NOTES = {
     "potential": "true energy: kinetic + stored strain energy - external work + damping work; warns at "

@@ -51,7 +51,8 @@ import torch
 
 from .element_matrices import assemble, assembled_stiffness, chunks, geometric_matrices, sub_geometry
 from .errors import CertificateError, InputError
-from .growth import Growth, growth_rate
+from .growth import Growth, growth_notes
+from .inertia import MAX_BYTES, certify_largest, scaled
 from .kinematics import Geometry, geometry, strain
 from .mass import element_masses, lumped_mass
 
@@ -111,6 +112,7 @@ class StabilityReport:
     tangent: TangentCheck | None = None
     notes: list[str] = field(default_factory=list)
     growth: Growth | None = None
+    metric: str = "euclidean (||C_t||_2 <= L, K_t <= L G)"
 
     def _dt(self, name: str) -> float | None:
         b = self.bounds.get(name)
@@ -127,6 +129,13 @@ class StabilityReport:
     @property
     def dt_global(self) -> float | None:
         return self._dt("global")
+
+    @property
+    def dt_global_certified(self) -> float | None:
+        """The certified global step [time] (inertia check, :mod:`fem.inertia`), None when not computed or when
+        it fell back (``bounds["global_certified"].where`` says why)."""
+        b = self.bounds.get("global_certified")
+        return b.dt if b is not None and b.certified else None
 
     @property
     def dt_true(self) -> float | None:
@@ -157,6 +166,8 @@ class StabilityReport:
             "dt_element": self.dt_element,
             "dt_nodal": self.dt_nodal,
             "dt_global": self.dt_global,
+            "dt_global_certified": self.dt_global_certified,
+            "metric": self.metric,
             "dt_true": self.dt_true,
             "dt_certified": self.dt_certified,
             "certified_method": self.certified_method,
@@ -237,17 +248,35 @@ def _largest_eigenvalue(A: sp.spmatrix, tol: float = 1e-8) -> float:
     return float(spla.eigsh(A, k=1, which="LA", tol=tol, return_eigenvectors=False, ncv=min(n, 40))[0])
 
 
-def _scaled(A: sp.spmatrix, mass: np.ndarray, free: np.ndarray | None) -> sp.spmatrix:
-    s = sp.diags(1.0 / np.sqrt(mass))
-    B = (s @ A @ s).tocsr()
-    return B if free is None else B[free][:, free]
-
-
-def global_bound(G: sp.csr_matrix, mass: np.ndarray, lipschitz: float, free=None, tol: float = 1e-8) -> Bound:
-    """Lanczos estimate of ``lambda_max(M^{-1/2} G M^{-1/2})``: an estimate, not a certificate."""
+def global_bound(A: sp.csr_matrix, mass: np.ndarray, scale: float, free=None, tol: float = 1e-8,
+                 what: str = "") -> tuple[Bound, float]:
+    """Lanczos estimate of ``lambda_max(M^{-1/2} A M^{-1/2})`` and its step ``2 / sqrt(scale lambda)``: an
+    estimate, not a certificate. Returns the bound and ``lambda``."""
     t0 = time.perf_counter()
-    lam = _largest_eigenvalue(_scaled(G, mass, free), tol)
-    return Bound("global", 2.0 / math.sqrt(lipschitz * lam), False, "Lanczos (scipy eigsh)", time.perf_counter() - t0)
+    lam = _largest_eigenvalue(scaled(A, mass, free), tol)
+    return Bound("global", 2.0 / math.sqrt(scale * lam), False, f"Lanczos (scipy eigsh){what}",
+                 time.perf_counter() - t0), lam
+
+
+def global_certified_bound(A: sp.csr_matrix, mass: np.ndarray, scale: float, estimate: float, free, dim: int,
+                           max_bytes: float, what: str) -> Bound:
+    """The certified global step ``2 / sqrt(scale mu)``, ``mu >= lambda_max(A, M)`` by the inertia check of
+    :mod:`fem.inertia` (a step of 0 when it was not attempted or failed: ``where`` says why)."""
+    cert = certify_largest(A, mass, estimate, free=free, dim=dim, max_bytes=max_bytes)
+    if cert.bound is None:
+        return Bound("global_certified", 0.0, False, f"fallback: {cert.reason}", cert.seconds)
+    where = (f"Cholesky of (1 + {cert.shift / estimate - 1:.0e}) x Lanczos - M^-1/2 A M^-1/2 positive definite "
+             f"(try {cert.tries}), rounding margin {cert.margin / cert.bound:.1e} relative{what}")
+    return Bound("global_certified", 2.0 / math.sqrt(scale * cert.bound), True, where, cert.seconds)
+
+
+def _global_operator(geom: Geometry, material, G, L: float):
+    """``(A, scale, metric)`` with ``K_t <= scale A``: the law's own constant stiffness for a linear law
+    (``A = K``, exact), else the geometric matrix in the Euclidean metric (``||C_t||_2 <= L``)."""
+    if getattr(material, "linear", False) is True and hasattr(material, "tangent"):
+        C = tangent_at(geom, material)
+        return assembled_stiffness(geom, C), 1.0, "constant tangent (K_t = K of the linear law: exact)"
+    return G, L, "euclidean (||C_t||_2 <= L, K_t <= L G)"
 
 
 def tangent_at(geom: Geometry, material, u: torch.Tensor | None = None) -> torch.Tensor:
@@ -293,7 +322,7 @@ def true_bound(geom: Geometry, C: torch.Tensor, mass: np.ndarray, free=None, tol
     t0 = time.perf_counter()
     K = assembled_stiffness(geom, C)
     K = 0.5 * (K + K.T)
-    lam = _largest_eigenvalue(_scaled(K, mass, free), tol)
+    lam = _largest_eigenvalue(scaled(K, mass, free), tol)
     dt = math.inf if lam <= 0 else 2.0 / math.sqrt(lam)
     return Bound("true", dt, False, "tangent at the state (symmetric part)", time.perf_counter() - t0)
 
@@ -314,7 +343,8 @@ def default_safety(material) -> float:
 
 def critical_time_step(mesh, material, *, safety: float | None = None, damping: float = 0.0, section: float = 1.0,
                        methods=("element", "nodal", "global", "true"), state: torch.Tensor | None = None,
-                       constrained=None, geom: Geometry | None = None) -> StabilityReport:
+                       constrained=None, geom: Geometry | None = None, max_bytes: float = MAX_BYTES
+                       ) -> StabilityReport:
     """Every time-step bound for ``material`` on ``mesh`` (see the module docstring).
 
     Parameters
@@ -329,13 +359,17 @@ def critical_time_step(mesh, material, *, safety: float | None = None, damping: 
     section
         Bar cross-section [length^2] or plate thickness [length] (it cancels out of every step).
     methods
-        Which of ``element``, ``nodal``, ``global`` and ``true`` to compute (the first two are certified).
+        Which of ``element``, ``nodal``, ``global``, ``global_certified`` and ``true`` to compute
+        (``element``, ``nodal`` and ``global_certified`` are certified; ``global_certified`` runs ``global``).
     state
         Displacement field ``(n_nodes, dim)`` [length] where ``dt_true`` and the tangent check are
         evaluated; ``None``: the reference (undeformed) state.
     constrained
         Constrained dof numbers (fixed or prescribed): removed from the ``global`` and ``true``
         eigenproblems. The certified bounds ignore them (constraints only lower ``omega_max``).
+    max_bytes
+        Memory budget of the ``global_certified`` factorization [bytes]: above it, that bound falls back (its
+        ``where`` says so) and the element and nodal bounds remain.
     """
     if safety is None:
         safety = default_safety(material)
@@ -344,10 +378,10 @@ def critical_time_step(mesh, material, *, safety: float | None = None, damping: 
     L = float(material.lipschitz_bound)
     if not (math.isfinite(L) and L > 0):
         raise InputError(f"the material's lipschitz_bound must be positive and finite, got {L!r}", "material")
-    unknown = set(methods) - {"element", "nodal", "global", "true"}
+    unknown = set(methods) - {"element", "nodal", "global", "global_certified", "true"}
     if unknown or not ({"element", "nodal"} & set(methods)):
-        raise InputError(f"methods must include element or nodal, from element, nodal, global, true; got {methods!r}",
-                         "methods")
+        raise InputError("methods must include element or nodal, from element, nodal, global, global_certified, "
+                         f"true; got {methods!r}", "methods")
     if geom is None:
         geom = geometry(mesh, section=section)
     rho = float(material.density)
@@ -361,15 +395,21 @@ def critical_time_step(mesh, material, *, safety: float | None = None, damping: 
         bounds["element"] = element_bound(geom, rho, L)
     G = None
     t0 = time.perf_counter()
-    if "nodal" in methods or "global" in methods:
+    want_global = "global" in methods or "global_certified" in methods
+    if "nodal" in methods or want_global:
         G = assembled_geometric(geom)  # counted in the nodal bound's time (it is most of it)
     if "nodal" in methods:
         rows = np.asarray(abs(G).sum(axis=1)).ravel() / mass
         i = int(np.argmax(rows))
         bounds["nodal"] = Bound("nodal", 2.0 / math.sqrt(L * rows[i]), True, f"node {i // geom.dim}",
                                 time.perf_counter() - t0)
-    if "global" in methods:
-        bounds["global"] = global_bound(G, mass, L, free)
+    metric = "euclidean (||C_t||_2 <= L, K_t <= L G)"
+    if want_global:
+        A, scale, metric = _global_operator(geom, material, G, L)
+        what = "" if scale == L else "; the law's constant stiffness"
+        bounds["global"], lam = global_bound(A, mass, scale, free, what=what)
+        if "global_certified" in methods:
+            bounds["global_certified"] = global_certified_bound(A, mass, scale, lam, free, geom.dim, max_bytes, what)
     check = growth = None
     if "true" in methods:
         u = None if state is None else torch.as_tensor(state, dtype=geom.wdetJ.dtype).reshape(-1, geom.dim)
@@ -377,113 +417,6 @@ def critical_time_step(mesh, material, *, safety: float | None = None, damping: 
         check = check_tangent(C, L)
         bounds["true"] = true_bound(geom, C, mass, free)
         if check.non_symmetric or check.softening:
-            growth = _growth_notes(geom, C, mass, free, check, bounds["true"], notes)
+            growth = growth_notes(geom, C, mass, free, check, bounds["true"], notes)
     return StabilityReport(L, str(material.certified_by), bounds, safety, float(damping),
-                           damping_factor(float(damping)), check, notes, growth)
-
-
-def _growth_notes(geom, C, mass, free, check: TangentCheck, true: Bound, notes: list[str]) -> Growth:
-    """The linearised growth rate (:mod:`fem.growth`) of a non-symmetric or softening tangent, said in
-    ``true.where`` and the notes."""
-    if check.non_symmetric:
-        notes.append(f"the tangent is not symmetric (defect {check.symmetry_defect:.3g}): a non-conservative "
-                     "law can grow at any time step; dt_true uses the symmetric part")
-    if check.softening:
-        notes.append(f"the tangent is softening (smallest eigenvalue of its symmetric part "
-                     f"{check.min_eigenvalue:.6g}): such modes grow at any time step")
-    t0 = time.perf_counter()
-    g = growth_rate(geom, C, mass, free)
-    true.seconds += time.perf_counter() - t0
-    est = " (estimate)" if g.method == "estimate" else ""
-    if g.growth_rate > 0:
-        true.where = ("symmetric part only: the tangent is not symmetric (or softens), so the linearised system "
-                      f"grows at every dt (growth rate {g.growth_rate:.6g} /time{est})")
-        notes.append(f"linearised growth rate {g.growth_rate:.6g} /time{est} (e-folding time "
-                     f"{g.e_folding_time:.6g}): no time step makes this state stable; symmetry defect of K_t "
-                     f"{g.symmetry_defect:.3g}, smallest eigenvalue of M^-1/2 K_t M^-1/2 {g.min_real_eigenvalue:.6g}")
-    else:
-        true.where = "symmetric part only; the linearised system does not grow at this state (growth rate 0)"
-    return g
-
-
-@dataclass
-class TimeStep:
-    """The step a run takes and why: what :func:`choose_time_step` returns.
-
-    Attributes
-    ----------
-    dt
-        The step [time].
-    method
-        How it was chosen: ``"auto: 0.9 x certified element step"`` or ``"user"``.
-    report
-        The certified bounds (element and nodal) it was checked against, with the damping factor.
-    damping_ratio
-        ``xi = alpha dt_certified / 4``: the fraction of critical damping that mass-proportional damping
-        ``alpha`` [1/time] gives the highest certified frequency ``2 / dt_certified`` [-].
-    unsafe
-        True for a user ``dt`` above the certified step that was allowed to run (``allow_unsafe``).
-    warnings
-        What the caller should tell the user.
-    """
-
-    dt: float
-    method: str
-    report: StabilityReport
-    damping_ratio: float
-    unsafe: bool = False
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def dt_certified(self) -> float:
-        """The certified stable step [time], before safety and damping factors."""
-        return self.report.dt_certified
-
-    @property
-    def controlling(self) -> str:
-        """Where the certified step is controlled (``"element 12"``, ``"node 3"``)."""
-        return self.report.bounds[self.report.certified_method].where
-
-
-def choose_time_step(mesh, material, *, dt: float | str = "auto", safety: float | None = None, alpha: float = 0.0,
-                     allow_unsafe: bool = False, geom: Geometry | None = None, section: float = 1.0) -> TimeStep:
-    """The time step of a run: ``dt = "auto"`` or a user value checked against the certified step.
-
-    ``"auto"`` is ``safety x (sqrt(1 + xi^2) - xi) x dt_certified``, the certified step being the larger of
-    the element and nodal (Gershgorin) bounds and ``xi = alpha dt_certified / 4`` the fraction of critical
-    damping that mass-proportional damping ``alpha`` [1/time] gives the highest certified frequency
-    ``2 / dt_certified`` (conservative: the step shrinks as that frequency grows). A user ``dt`` [time]
-    above ``damping factor x dt_certified`` raises :class:`~fem.errors.InputError` (parameter ``dt``)
-    unless ``allow_unsafe``, which records ``unsafe`` and a warning.
-    """
-    if geom is None:
-        geom = geometry(mesh, section=section)
-    if getattr(material, "finite_strain", False):
-        from .step_control import finite_time_step
-
-        return finite_time_step(geom, material, dt=dt, safety=safety, alpha=alpha, allow_unsafe=allow_unsafe)
-    methods = ("element", "nodal")
-    report = critical_time_step(mesh, material, safety=safety, methods=methods, geom=geom)
-    xi = damping_ratio(alpha, report.dt_certified)
-    if xi:
-        report = critical_time_step(mesh, material, safety=safety, damping=xi, methods=methods, geom=geom)
-    if isinstance(dt, str):
-        if dt != "auto":
-            raise InputError(f"dt must be a positive number or 'auto', got {dt!r}", "dt")
-        damp = f" x damping factor {report.damping_factor:.4g}" if xi else ""
-        return TimeStep(report.dt_auto, f"auto: {report.safety:g}{damp} x certified {report.certified_method} step",
-                        report, xi)
-    dt = float(dt)
-    if not (math.isfinite(dt) and dt > 0):
-        raise InputError(f"dt must be a positive number or 'auto', got {dt!r}", "dt")
-    chosen = TimeStep(dt, "user", report, xi)
-    limit = report.damping_factor * report.dt_certified
-    if dt > limit:
-        msg = (f"dt = {dt:.6g} is {dt / limit:.3g} times the certified stable step {limit:.6g} "
-               f"({report.certified_method} bound, {chosen.controlling})")
-        if not allow_unsafe:
-            raise InputError(f"{msg}: the run is not guaranteed stable. Use dt = 'auto', a smaller dt, or "
-                             "allow the unsafe step to run it anyway (not recommended)", "dt")
-        chosen.unsafe = True
-        chosen.warnings.append(msg + "; running anyway because the unsafe step was allowed")
-    return chosen
+                           damping_factor(float(damping)), check, notes, growth, metric)

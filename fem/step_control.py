@@ -121,9 +121,10 @@ def finite_time_step(geom, material, *, dt: float | str = "auto", safety: float 
     """The :class:`fem.stability.TimeStep` of a finite-strain run: the certified step at the reference state
     (``F = I``; element bound of :func:`fem.finite_strain.state_time_step`) with the safety and damping factors;
     with ``dt = "auto"`` the run recomputes it at every state (:class:`StepControl`). A user ``dt`` above it is
-    refused unless ``allow_unsafe`` (as :func:`fem.stability.choose_time_step`)."""
+    refused unless ``allow_unsafe`` (as :func:`fem.time_step.choose_time_step`)."""
     from .errors import InputError
-    from .stability import Bound, StabilityReport, TimeStep, damping_factor, damping_ratio, default_safety
+    from .stability import Bound, StabilityReport, damping_factor, damping_ratio, default_safety
+    from .time_step import TimeStep
 
     safety = default_safety(material) if safety is None else float(safety)
     eye = torch.eye(3, dtype=geom.wdetJ.dtype, device=geom.wdetJ.device).expand(geom.cells.shape[0], 3, 3)

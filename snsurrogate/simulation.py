@@ -90,7 +90,7 @@ class SimulationResult:
 def choose_time_step(solver: fem.ExplicitSolver, time: Time, alpha: float = 0.0, *,
                      case_name: str | None = None) -> fem.TimeStep:
     """The step of a run with the ``[time]`` table ``time`` and damping ``alpha`` [1/time]
-    (:func:`fem.stability.choose_time_step`); a refused step is a :class:`CaseFileError` at ``[time] dt``."""
+    (:func:`fem.time_step.choose_time_step`); a refused step is a :class:`CaseFileError` at ``[time] dt``."""
     try:
         safety = None if time.safety == "auto" else time.safety
         return fem.choose_time_step(solver.mesh, solver.material, dt=time.dt, safety=safety, alpha=alpha,
@@ -289,6 +289,8 @@ def _summary(case: Case, setup: Setup, step: fem.TimeStep, result, instability, 
         "controlling": step.controlling,
         "dt_element": report.dt_element,
         "dt_nodal": report.dt_nodal,
+        "dt_global_certified": report.dt_global_certified,
+        "metric": report.metric,
         "safety": report.safety,
         "damping_ratio": step.damping_ratio,
         "damping_factor": report.damping_factor,
@@ -312,6 +314,7 @@ def _summary(case: Case, setup: Setup, step: fem.TimeStep, result, instability, 
         "unit_system": u,
     }
     units = {"dt": u["time"], "dt_certified": u["time"], "dt_element": u["time"], "dt_nodal": u["time"],
+             "dt_global_certified": u["time"],
              "damping_ratio": "- (fraction of critical damping in the highest certified mode)",
              "t_end": u["time"], "end": u["time"],
              "energy_error": "-", "dt_over_certified": "-", "wall_seconds": "s", "steps_per_second": "1/s",

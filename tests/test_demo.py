@@ -75,7 +75,8 @@ def test_time_steps_follow_the_certified_formula(demo):
             assert r["steps"] == r["steps_planned"] and r["blowup_time"] is None
         else:
             assert r["steps"] < r["steps_planned"] and 0 < r["blowup_time"] < r["dt"] * r["steps_planned"]
-            assert r["energy_growth"] is None or r["energy_growth"] > 100
+            # a blow-up, or stopped by the true-energy monitor (drift above energy_stop = 10 %)
+            assert r["energy_growth"] is None or r["energy_growth"] > 100 or r["energy_drift"] > 0.1, r
 
 
 def test_stable_runs_create_no_energy(demo):

@@ -209,7 +209,8 @@ def test_a_dof_with_two_kinematic_conditions_is_refused():
 
 # -- the refactored run: dt = "auto", step(), observers ---------------------------------------------------
 def test_auto_dt_is_the_chosen_time_step_and_the_bar_is_stable():
-    from fem.stability import choose_time_step, n_steps
+    from fem.stability import n_steps
+    from fem.time_step import choose_time_step
 
     mesh, mat, solver = bar_problem()
     chosen = choose_time_step(mesh, mat, dt="auto", safety=0.9, alpha=solver.damping, geom=solver.geom)
@@ -224,7 +225,7 @@ def test_auto_dt_is_the_chosen_time_step_and_the_bar_is_stable():
 
 
 def test_auto_dt_includes_the_damping_reduction():
-    from fem.stability import choose_time_step
+    from fem.time_step import choose_time_step
 
     mesh = generate.rectangle(4.0, 2.0, 4, 2, element="quad4")
     mat = LinearElastic(E, 0.3, RHO, mode="plane_strain")

@@ -20,7 +20,8 @@ from fem.element_matrices import assemble, geometric_matrices, stiffness_matrice
 from fem.errors import CertificateError, InstabilityError
 from fem.kinematics import geometry, strain, strain_operator
 from fem.mass import lumped_mass
-from fem.stability import LINEAR_SAFETY, NONLINEAR_SAFETY, choose_time_step, critical_time_step, default_safety
+from fem.stability import LINEAR_SAFETY, NONLINEAR_SAFETY, critical_time_step, default_safety
+from fem.time_step import choose_time_step
 from snsurrogate.material import as_material
 from snsurrogate.model import SurrogateModel
 from snsurrogate.network import Architecture, StressNetwork, freeze
@@ -488,7 +489,7 @@ def test_the_default_safety_is_linear_only_for_a_declared_constant_tangent():
     odd = Unsaid()
     odd.linear = 1  # not True: not a declaration
     for mat in (linear, cubic, Unsaid(), odd):
-        base = critical_time_step(mesh, mat, safety=1.0, methods=("element", "nodal"))
+        base = critical_time_step(mesh, mat, safety=1.0, methods=("element", "nodal", "global_certified"))
         chosen = choose_time_step(mesh, mat)
         assert chosen.dt == pytest.approx(default_safety(mat) * base.dt_certified, rel=1e-14)
         assert chosen.method == f"auto: {default_safety(mat):g} x certified {base.certified_method} step"

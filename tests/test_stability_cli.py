@@ -37,10 +37,13 @@ def test_stability_prints_every_bound_and_writes_the_json(tmp_path, capsys):
     for word in ("element", "nodal", "global", "true", "auto", "certified", "estimate", "steps to end"):
         assert word in out
     doc = json.loads((tmp_path / "s.json").read_text())
-    for key in ("lipschitz_bound", "dt_element", "dt_nodal", "dt_global", "dt_true", "safety", "dt_auto"):
+    for key in ("lipschitz_bound", "dt_element", "dt_nodal", "dt_global", "dt_global_certified", "dt_true", "safety",
+                "dt_auto"):
         assert key in doc and doc[key] > 0, key
     assert doc["dt_element"] <= doc["dt_true"] and doc["dt_nodal"] <= doc["dt_true"]
-    assert doc["dt_auto"] == doc["safety"] * doc["damping_factor"] * max(doc["dt_element"], doc["dt_nodal"])
+    assert max(doc["dt_element"], doc["dt_nodal"]) <= doc["dt_global_certified"] <= doc["dt_global"] * (1 + 1e-9)
+    assert doc["dt_global_certified"] <= doc["dt_true"] and "metric" in doc and "global_certified" in out
+    assert doc["dt_auto"] == doc["safety"] * doc["damping_factor"] * doc["dt_global_certified"]
     assert doc["steps_to_end"]["auto"] == math.ceil(doc["t_end"] / doc["dt_auto"] - 1e-9)
 
 
