@@ -283,3 +283,24 @@ def box(lx: float, ly: float, lz: float, nx: int, ny: int, nz: int, *, element: 
     cells = hexes if element == "hex8" else hexes[:, _KUHN].reshape(-1, 4)
     groups = _groups(index, counts, [("left", "right"), ("bottom", "top"), ("back", "front")])
     return _finish(Mesh(points, cells, element, groups))
+
+
+def scattered(lx: float, ly: float, n_points: int, *, seed: int | None = 0) -> Mesh:
+    """A tri3 mesh of ``[0, lx] x [0, ly]`` [length]: the four corners and ``n_points`` uniformly random points,
+    Delaunay-triangulated (``scipy.spatial.Delaunay``), counter-clockwise, degenerate triangles (area below
+    ``1e-12 lx ly``) dropped. Unstructured, with the slivers random points give: a hard case for element-based
+    step bounds. Node groups: ``"all"``."""
+    from scipy.spatial import Delaunay
+
+    lx, ly, n_points = _length("lx", lx), _length("ly", ly), _count("n_points", n_points)
+    rng = np.random.default_rng(seed)
+    pts = np.vstack([[0.0, 0.0], [lx, 0.0], [0.0, ly], [lx, ly], rng.random((n_points, 2)) * [lx, ly]])
+    tri = Delaunay(pts).simplices.astype(np.int64)
+    a, b, c = pts[tri[:, 0]], pts[tri[:, 1]], pts[tri[:, 2]]
+    area = 0.5 * ((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]))
+    tri = np.where((area < 0)[:, None], tri[:, [0, 2, 1]], tri)
+    tri = tri[np.abs(area) > 1e-12 * lx * ly]
+    used = np.unique(tri)  # a point on a dropped sliver only: renumber
+    renumber = np.full(len(pts), -1, dtype=np.int64)
+    renumber[used] = np.arange(len(used))
+    return _finish(Mesh(pts[used], renumber[tri], "tri3", {"all": np.arange(len(used), dtype=np.int64)}))

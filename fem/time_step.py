@@ -55,7 +55,7 @@ class TimeStep:
 
 
 #: Memory budget of the certified global bound in :func:`choose_time_step` [bytes] (predicted Cholesky factor,
-#: :func:`fem.inertia.predicted_factor_bytes`): about 2·10⁵ dofs in 2-D and 2.4·10⁴ in 3-D, a few seconds at most.
+#: :func:`fem.inertia.predicted_factor_bytes`): about 3·10⁵ dofs in 2-D and 4·10⁴ in 3-D, a few seconds at most.
 AUTO_GLOBAL_BYTES = 256 * 2**20
 
 

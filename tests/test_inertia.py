@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
-from scipy.spatial import Delaunay
 
 from fem import generate
 from fem.element_matrices import assembled_stiffness
@@ -15,23 +14,14 @@ from fem.inertia import certify_largest, positive_definite, rounding_margin, sca
 from fem.kinematics import geometry
 from fem.mass import lumped_mass
 from fem.materials import LinearElastic
-from fem.mesh import Mesh
 from fem.stability import assembled_geometric, critical_time_step, tangent_at
 
 
-def delaunay(n_points: int, seed: int) -> Mesh:
-    """Random points in the unit square (its corners included) triangulated by Delaunay: slivers likely."""
-    rng = np.random.default_rng(seed)
-    pts = np.vstack([[0, 0], [1, 0], [0, 1], [1, 1], rng.random((n_points, 2))])
-    tri = Delaunay(pts).simplices
-    a, b, c = pts[tri[:, 0]], pts[tri[:, 1]], pts[tri[:, 2]]
-    area = 0.5 * ((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]))
-    tri = np.where((area < 0)[:, None], tri[:, [0, 2, 1]], tri)  # counter-clockwise
-    keep = np.abs(area) > 1e-12
-    return Mesh(pts, tri[keep], "tri3")
+def delaunay(n_points: int, seed: int):
+    return generate.scattered(1.0, 1.0, n_points, seed=seed)
 
 
-def random_mesh(k: int) -> Mesh:
+def random_mesh(k: int):
     rng = np.random.default_rng(1000 + k)
     kind = k % 5
     if kind == 0:
@@ -98,7 +88,7 @@ def test_the_rounding_margin_is_small_and_grows_with_size():
     B = scaled(assembled_geometric(geom), dofs_mass(geom))
     lam = float(np.linalg.eigvalsh(B.toarray())[-1])
     H = (1.001 * lam * sp.identity(B.shape[0]) - B).tocsr()
-    beta = rounding_margin(B, H)
+    beta = rounding_margin(float(abs(B).sum(axis=1).max()), H.diagonal())
     n = B.shape[0]
     assert 0 < beta / lam < 4 * n * n * 2.0**-53 * 1.01  # about 2 n^2 u x (mu - mean diagonal) / mu
     assert beta / lam > n * 2.0**-53  # not zero: the Cholesky backward error is counted
@@ -173,3 +163,16 @@ def test_the_certified_bound_is_above_the_sn_law_s_true_critical_step():
     assert r.metric.startswith("euclidean")
     assert r.dt_element <= r.dt_global_certified <= r.dt_true
     assert r.dt_global_certified <= r.dt_global * (1 + 1e-12)
+
+
+def test_the_scattered_mesh_is_valid_counter_clockwise_and_has_slivers():
+    mesh = generate.scattered(2.0, 1.0, 200, seed=4)
+    geom = geometry(mesh)
+    assert mesh.cell_type == "tri3" and bool((geom.wdetJ > 0).all())
+    assert float(geom.wdetJ.sum()) == pytest.approx(2.0, rel=1e-12)  # tiles the rectangle
+    assert len(np.unique(mesh.cells)) == mesh.n_nodes  # every node in a cell
+    p = mesh.points[mesh.cells]
+    edges = np.linalg.norm(p - np.roll(p, 1, axis=1), axis=2)
+    area = geom.wdetJ.sum(dim=1).numpy()
+    quality = 4 * math.sqrt(3) * area / (edges**2).sum(axis=1)  # 1 for equilateral
+    assert quality.min() < 0.1  # slivers: what the element bound suffers from
