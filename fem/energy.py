@@ -234,6 +234,7 @@ class EnergyLedger:
         if self.stored_energy is not None and self.energy_stop is not None and err > self.energy_stop:
             raise self.instability(
                 f"the true energy drifted by {100 * err:.3g} % (limit energy_stop = {100 * self.energy_stop:g} %)", s,
+                cause="energy_drift",
                 hint="the certified step bounds the linearised system at every state, which does not guarantee "
                      "bounded energy for a nonlinear law: lower the safety factor or dt")
         # In a stable run |W_kin|, |W_int| <= the energy put in. Above the critical step the
@@ -244,7 +245,7 @@ class EnergyLedger:
         if put_in > 0 and big > self.runaway * put_in:
             raise self.instability(f"runaway energy: {big:.6g} is {big / put_in:.3g} times the energy put in", s)
 
-    def instability(self, what: str, s: State, hint: str | None = None) -> InstabilityError:
+    def instability(self, what: str, s: State, hint: str | None = None, cause: str = "blow-up") -> InstabilityError:
         """The error for an instability at state ``s``, located at the element of largest strain."""
         norms = torch.nan_to_num(s.eps, nan=float("inf")).norm(dim=-1).amax(dim=1)
         element = int(torch.argmax(norms)) if norms.numel() else None
@@ -254,5 +255,5 @@ class EnergyLedger:
                               "smaller dt"),
             step=s.step, time=s.t, dt=s.dt, history=self.history(probes=False), element=element,
         )
-        exc.energy_drift, exc.energy_monitor = self.drift, self.monitor
+        exc.energy_drift, exc.energy_monitor, exc.cause = self.drift, self.monitor, cause
         return exc

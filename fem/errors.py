@@ -56,7 +56,13 @@ class InstabilityError(FemError, RuntimeError):
         Energy history up to that step (dict of 1-D arrays: ``time``, ``kinetic``, ``internal``, ``external``).
     element
         Index of the element with the largest strain norm at that step.
+    cause
+        What stopped the run: ``"blow-up"`` (non-finite values or runaway energy), ``"energy_drift"`` (the
+        true-energy monitor's ``energy_stop``: bounded but inaccurate) or ``"inversion"`` (an element turned
+        inside out, finite strain).
     """
+
+    cause = "blow-up"
 
     def __init__(self, message: str, *, step: int, time: float, dt: float, history: dict, element: int | None):
         super().__init__(message)

@@ -11,13 +11,19 @@ Bounds, cheapest first (each a :class:`Bound` with its method and whether it is 
 - ``element``: ``dt = 2 / sqrt(L max_e g_e)``, ``g_e = lambda_max(M_e^{-1/2} G_e M_e^{-1/2})`` by batched
   ``eigvalsh`` (element eigenvalue inequality; exact ``h sqrt(rho/L)`` for bar2). Certified.
 - ``nodal`` (Gershgorin): ``dt = 2 / sqrt(L max_i sum_j |G_ij| / m_i)`` over the assembled ``G``. Certified.
-- ``global``: ``lambda_max(M^{-1/2} G M^{-1/2})`` by Lanczos (``scipy.sparse.linalg.eigsh``). A converged
+- ``global``: ``lambda_max(M^{-1/2} A M^{-1/2})`` by Lanczos (``scipy.sparse.linalg.eigsh``). A converged
   *estimate*: Lanczos approaches ``lambda_max`` from below, so its ``dt`` can be slightly too large.
+- ``global_certified``: that estimate proved by an inertia check (a Cholesky factorization of ``mu I - M^{-1/2} A
+  M^{-1/2}`` with positive pivots) plus a rounding margin (:mod:`fem.inertia`). Certified; falls back (``where``
+  says why) when the factor would exceed the memory budget.
+
+``A`` is the metric's matrix: ``L G`` in the Euclidean metric (``||C_t||_2 <= L``) or, for a linear law
+(``material.linear``), its own stiffness ``K`` (``K_t = K``: the certified global step is then the exact one).
 - ``true``: ``lambda_max`` of the symmetric part of ``M^{-1/2} K_t M^{-1/2}``, with ``K_t`` assembled from
   the material's actual tangent (automatic differentiation) at a given state. The reference for
   tests and tightness, not a bound over future states.
 
-The certified step is the larger of the two certified bounds. ``dt_auto = safety x (sqrt(1 + xi^2) - xi)
+The certified step is the largest certified bound. ``dt_auto = safety x (sqrt(1 + xi^2) - xi)
 x dt_certified``, with ``xi`` the fraction of critical damping in the highest mode; the damping
 reduction and the safety factor are reported separately. The default safety (:func:`default_safety`) is
 ``LINEAR_SAFETY`` (0.9) for a law with a constant tangent (``material.linear``), whose central-difference
@@ -409,7 +415,12 @@ def critical_time_step(mesh, material, *, safety: float | None = None, damping: 
         what = "" if scale == L else "; the law's constant stiffness"
         bounds["global"], lam = global_bound(A, mass, scale, free, what=what)
         if "global_certified" in methods:
-            bounds["global_certified"] = global_certified_bound(A, mass, scale, lam, free, geom.dim, max_bytes, what)
+            bounds["global_certified"] = g = global_certified_bound(A, mass, scale, lam, free, geom.dim, max_bytes,
+                                                                    what)
+            el = bounds.get("element")
+            if g.certified and el is not None and el.dt < 0.5 * g.dt:
+                notes.append(f"the element bound is {el.dt / g.dt:.3g} x the certified global step: {el.where} (a "
+                             "distorted or sliver element) limits it, not the mesh's critical step")
     check = growth = None
     if "true" in methods:
         u = None if state is None else torch.as_tensor(state, dtype=geom.wdetJ.dtype).reshape(-1, geom.dim)

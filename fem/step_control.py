@@ -40,6 +40,8 @@ class InversionError(InstabilityError):
     """An element turned inside out (``det F <= 0`` at an integration point), or is collapsing (its certified
     step fell below :data:`COLLAPSE` times the first step): the run stops there."""
 
+    cause = "inversion"
+
 
 class StepControl:
     """Chooses each step of a finite-strain run and records ``dt_min``, ``dt_max`` and where the smallest

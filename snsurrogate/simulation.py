@@ -322,7 +322,8 @@ def _summary(case: Case, setup: Setup, step: fem.TimeStep, result, instability, 
              "probes": u["length"]}
     if instability is not None:
         summary["unstable_at"] = {"step": instability.step, "time": _finite(instability.time),
-                                  "element": instability.element, "message": str(instability)}
+                                  "element": instability.element, "cause": instability.cause,
+                                  "message": str(instability)}
         units["unstable_at.time"] = u["time"]
     control = setup.solver.step_control_summary()
     summary["kinematics"] = "finite" if setup.solver.finite else "small"

@@ -214,3 +214,20 @@ def test_bad_arguments(tmp_path, capsys, argv, message):
         main(["demo", "--out", str(tmp_path), *argv])
     assert exc.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_the_claim_counts_drift_stops_apart_and_fails_on_a_blow_up():
+    """The demo's claim is what the certificate proves (no blow-up at the certified step); a run the true-energy
+    monitor stopped is counted and said, not hidden and not counted as a blow-up."""
+    from snsurrogate.demo.report import _claim
+
+    def run(stable, stopped_by=None, kind="sn", step="certified"):
+        return {"kind": kind, "step": step, "stable": stable, "stopped_by": stopped_by, "long": True,
+                "energy_drift": 0.0 if stable else 0.105}
+
+    ok = _claim([run(True), run(False, "energy_drift"), run(True, kind="unconstrained")], [], QUICK)
+    assert ok["holds"] and ok["sn_certified_drift_stops"] == 1 and ok["sn_certified_blowups"] == 0
+    assert "1 were stopped by the true-energy monitor" in ok["statement"] and "0 blow-ups in 2 runs" in ok["statement"]
+    bad = _claim([run(True), run(False, "blow-up")], [], QUICK)
+    assert not bad["holds"] and bad["sn_certified_blowups"] == 1
+    assert not _claim([run(False, "inversion")], [], QUICK)["holds"]

@@ -84,7 +84,7 @@ def test_an_inverted_element_stops_the_run_at_the_last_stable_state(tmp_path):
     writer = fem.OutputWriter(tmp_path, mesh)
     with pytest.raises(InversionError, match=r"element \d+ (inverted|is collapsing)") as info:
         solver.run(t_end=1e-4, dt="auto", writer=writer)
-    assert info.value.element in range(mesh.n_cells) and info.value.time > 0
+    assert info.value.element in range(mesh.n_cells) and info.value.time > 0 and info.value.cause == "inversion"
     assert (tmp_path / "history.csv").is_file() and len(writer.frames) >= 2  # the last stable state is written
 
 
@@ -186,6 +186,6 @@ def test_an_inverted_element_in_simulate_gives_a_consistent_unstable_summary(tmp
                           "value": [-4.0e5]}],
             "time": {"end": 1e-4, "dt": dt, "allow_unsafe_dt": dt != "auto"}, "output": {"frames": 4}}
     s = snsurrogate.simulate(case, tmp_path / "run", progress=False).summary
-    assert s["stable"] is False and s["unstable_at"]["time"] > 0
+    assert s["stable"] is False and s["unstable_at"]["time"] > 0 and s["unstable_at"]["cause"] == "inversion"
     assert s["energy_error"] is None or s["energy_error"] >= 0
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["stable"] is False

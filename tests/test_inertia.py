@@ -176,3 +176,17 @@ def test_the_scattered_mesh_is_valid_counter_clockwise_and_has_slivers():
     area = geom.wdetJ.sum(dim=1).numpy()
     quality = 4 * math.sqrt(3) * area / (edges**2).sum(axis=1)  # 1 for equilateral
     assert quality.min() < 0.1  # slivers: what the element bound suffers from
+
+
+def test_a_sliver_mesh_names_the_element_that_limits_the_element_bound():
+    mesh = generate.scattered(1.0, 1.0, 80, seed=2)
+    law = LinearElastic(1.0, 0.3, 1.0, "plane_strain")
+    r = critical_time_step(mesh, law, methods=("element", "nodal", "global_certified"))
+    e = int(r.bounds["element"].where.split()[-1])
+    assert r.dt_element < 0.5 * r.dt_global_certified
+    assert any(f"element {e} (a distorted or sliver element)" in n for n in r.notes)
+    p = mesh.points[mesh.cells[e]]  # the named element is a sliver: its quality is among the worst
+    a, b = p[1] - p[0], p[2] - p[0]
+    area = 0.5 * abs(a[0] * b[1] - a[1] * b[0])
+    q = 4 * math.sqrt(3) * area / (np.linalg.norm(p - np.roll(p, 1, 0), axis=1) ** 2).sum()
+    assert q < 0.2

@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {result.out_dir / 'report.md'}, {result.out_dir / 'summary.json'} and "
           f"{len(result.files) - 2} figures in {s['wall_seconds_total']:.0f} s")
     if not result.sn_always_stable:
-        print("error: the SN model was NOT stable at its certified step in every run; see report.md",
+        print("error: an SN model BLEW UP at its certified step; see report.md",
               file=sys.stderr)
         return 1
     return 0

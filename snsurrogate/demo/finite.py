@@ -120,7 +120,8 @@ def compare(out: str | Path, seeds: int = 2, stretch: float = 3.0, epochs: int =
                 rows.append({"case": case, **record, "step": step, "stable": s["stable"], "steps": s["steps"],
                              "dt_min": s.get("dt_min", s["dt"]), "dt_max": s.get("dt_max", s["dt"]),
                              "energy_drift": s["energy_drift"], "wall_seconds": time.perf_counter() - t0,
-                             "unstable_at": s.get("unstable_at"), "out": name})
+                             "unstable_at": s.get("unstable_at"), "out": name,
+                             "stopped_by": (s.get("unstable_at") or {}).get("cause") if not s["stable"] else None})
     return rows
 
 

@@ -84,7 +84,8 @@ def plot_energy(showcase, path: Path):
             put_in = np.maximum.accumulate(np.abs(h["external"]) + abs(h["kinetic"][0]))
             stored = (np.abs(h["kinetic"]) + np.abs(h["internal"])) / np.maximum(put_in, 1e-300)
             keep = np.isfinite(stored) & (put_in > 1e-12 * max(put_in.max(), 1e-300))
-            state = "stable" if r["stable"] else "BLEW UP"
+            state = "stable" if r["stable"] else ("STOPPED: energy drift" if r.get("stopped_by") == "energy_drift"
+                                                  else "BLEW UP")
             ax.semilogy(h["time"][keep] * scale, np.maximum(stored[keep], 1e-6), STYLE[r["step"]],
                         color=COLORS[r["kind"]], lw=1.2,
                         label=f"{LAW_NAMES[r['kind']]}, {r['step']} dt ({state})")

@@ -132,6 +132,7 @@ def run_case(scenario: Scenario, section: dict, kind: str, step: str, steps: dic
         "energy_drift": s["energy_drift"], "energy_monitor": s["energy_monitor"], "long": scenario.long,
         "wall_seconds": s["wall_seconds"],
         "blowup_time": s["unstable_at"]["time"] if not s["stable"] else None,
+        "stopped_by": s["unstable_at"].get("cause", "blow-up") if not s["stable"] else None,
         "max_strain": size, "data_strain": data_strain,
         "largest_tangent_in_run": largest_tangent(law, np.concatenate(finite)) if finite else math.nan,
         "out": str(out),
