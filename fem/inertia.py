@@ -128,27 +128,48 @@ def ordering(A: sp.spmatrix, dim: int, free: np.ndarray | None = None) -> np.nda
 
 def _factors(off: sp.coo_matrix, diag: np.ndarray, sign: float, perm: np.ndarray | None = None) -> bool:
     """Cholesky of the symmetric matrix with strict lower triangle ``sign x off`` and diagonal ``diag``, in the
-    order ``perm`` (CHOLMOD's AMD when None): whether it completes (the arrays are copied once into CHOLMOD's
-    format, then released). The inertia does not depend on the order."""
-    from cvxopt import cholmod, matrix, spmatrix
+    order ``perm`` (CHOLMOD's AMD when None): whether it completes. The inertia does not depend on the order."""
+    return _Shifted(off, sign, perm).factors(diag)
 
-    n = diag.shape[0]
-    idx = np.arange(n, dtype=np.int64)
-    A = spmatrix(matrix(np.concatenate((diag, sign * off.data)).astype(np.float64)),
-                 matrix(np.concatenate((idx, off.row.astype(np.int64)))),
-                 matrix(np.concatenate((idx, off.col.astype(np.int64)))), (n, n))
-    old = dict(cholmod.options)
-    cholmod.options["supernodal"] = 2
-    try:
-        factor = cholmod.symbolic(A, uplo="L") if perm is None else \
-            cholmod.symbolic(A, p=matrix(perm.astype(np.int64)), uplo="L")
-        cholmod.numeric(A, factor)
-        return True
-    except ArithmeticError:
-        return False
-    finally:
-        cholmod.options.clear()
-        cholmod.options.update(old)
+
+class _Shifted:
+    """The lower triangle of ``diag(h) + sign x off`` in CHOLMOD's format, built once (the coordinate arrays are
+    released after); :meth:`factors` writes a diagonal ``h`` in place and factorizes."""
+
+    def __init__(self, off: sp.coo_matrix, sign: float, perm: np.ndarray | None) -> None:
+        from cvxopt import matrix, spmatrix
+
+        n = off.shape[0]
+        idx = np.arange(n, dtype=np.int64)
+        self.A = spmatrix(matrix(np.concatenate((np.ones(n), sign * off.data)).astype(np.float64)),
+                          matrix(np.concatenate((idx, off.row.astype(np.int64)))),
+                          matrix(np.concatenate((idx, off.col.astype(np.int64)))), (n, n))
+        colptr, rows, _ = self.A.CCS
+        self.diag_at = np.asarray(colptr, dtype=np.int64).ravel()[:-1]  # lower CCS: (j, j) opens column j
+        if not np.array_equal(np.asarray(rows, dtype=np.int64).ravel()[self.diag_at], idx):
+            raise AssertionError("CHOLMOD matrix: the diagonal does not open its columns")
+        self.perm = None if perm is None else matrix(perm.astype(np.int64))
+
+    def factors(self, h: np.ndarray) -> bool:
+        """Whether the Cholesky factorization with diagonal ``h`` completes with positive pivots."""
+        from cvxopt import cholmod, matrix
+
+        values = np.asarray(self.A.V, dtype=np.float64).ravel().copy()
+        values[self.diag_at] = h
+        self.A.V = matrix(values)
+        del values
+        old = dict(cholmod.options)
+        cholmod.options["supernodal"] = 2
+        try:
+            factor = cholmod.symbolic(self.A, uplo="L") if self.perm is None else \
+                cholmod.symbolic(self.A, p=self.perm, uplo="L")
+            cholmod.numeric(self.A, factor)
+            return True
+        except ArithmeticError:
+            return False
+        finally:
+            cholmod.options.clear()
+            cholmod.options.update(old)
 
 
 def rounding_margin(abs_row_sum: float, h_diag: np.ndarray) -> float:
@@ -169,8 +190,8 @@ def certify_largest(A: sp.spmatrix, mass: np.ndarray, estimate: float, *, free: 
                     dim: int = 2, max_bytes: float = MAX_BYTES, delta: float = DELTA,
                     tries: int = TRIES) -> InertiaCertificate:
     """A certified upper bound of ``λ_max(A, M)`` (symmetric ``A``, lumped ``mass > 0``; restricted to ``free``)
-    from the Lanczos ``estimate`` (module docstring). Holds the strict lower triangle and the diagonal of the
-    scaled matrix beside CHOLMOD's factor, nothing else of size ``n``."""
+    from the Lanczos ``estimate`` (module docstring). Holds the scaled matrix's lower triangle in CHOLMOD's format
+    and its diagonal beside the factor, nothing else of size ``n``."""
     t0 = time.perf_counter()
     n = A.shape[0] if free is None else len(free)
     need = predicted_factor_bytes(n, dim)
@@ -182,12 +203,13 @@ def certify_largest(A: sp.spmatrix, mass: np.ndarray, estimate: float, *, free: 
     row_sum = float(np.max(abs(B).sum(axis=1))) if n else 0.0
     off, diag = sp.tril(B, k=-1, format="coo"), B.diagonal()
     del B
-    perm = ordering(A, dim, free)
+    shifted = _Shifted(off, -1.0, ordering(A, dim, free))
+    del off
     base = max(float(estimate), 0.0) or row_sum  # Gershgorin if no estimate
     for i in range(tries):
         mu = base * (1.0 + delta * 10.0**i)
         h_diag = mu - diag
-        if _factors(off, h_diag, sign=-1.0, perm=perm):
+        if shifted.factors(h_diag):
             beta = rounding_margin(row_sum, h_diag)
             bound = (mu + beta) * (1.0 + 2.0 * U)
             return InertiaCertificate(bound, estimate, mu, beta, i + 1, time.perf_counter() - t0, "", need)
