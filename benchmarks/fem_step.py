@@ -1,11 +1,13 @@
 """Explicit-step throughput of fem, measured against what a step competes with.
 
 Prints, measured in one run:
-1. element updates per second (linear elastic material) for quad4, tri3 and hex8 meshes of about
-   10^3 to 10^6 elements, and the step time per element (flat = linear growth);
-2. step time over the time of a scipy CSR ``K @ u`` with the same assembled stiffness (target <= 2.0);
-3. with a spectrally normalized network as the material (plane strain, 3 -> 32x32x32 -> 3), step
-   time over the bare batched network forward at the same number of integration points (target <= 1.3);
+1-2. the linear elastic step (``ExplicitSolver.step`` in a loop: no set-up, output or ledger) for quad4, tri3,
+   hex8 and tet4 meshes of about 10^3 to 10^6 elements, with the compiled kernel (:mod:`fem.fused`) and the torch
+   path, its time per element (target: within +-10 % over the sizes) and each over one scipy CSR ``K @ u`` with
+   the same assembled stiffness (target <= 3; moonshot <= 2);
+3. with a spectrally normalized network as the material (plane strain, 3 -> 32x32x32 -> 3 MLP, and the default
+   potential law), step time over the lean inference forward at the same number of integration points (target
+   <= 1.2), and the network's own forward over the lean one (target >= 5, ``snsurrogate.inference``);
 4. with ``--memory``: peak resident memory of a 10^6-element quad4 run, in a fresh process (target <= 4 GiB).
 
     python benchmarks/fem_step.py [--max-elements 1000000] [--threads 2] [--memory] [--memory-only]
@@ -25,6 +27,7 @@ import torch
 
 from fem import ExplicitSolver, InitialVelocity, LinearElastic, generate
 from fem.element_matrices import assemble, stiffness_matrices
+from fem.kinematics import geometry
 
 E, NU, RHO = 200e3, 0.3, 7.85e-9
 
@@ -36,23 +39,30 @@ def make_mesh(element: str, n_target: int):
     if element == "tri3":
         n = max(1, round(math.sqrt(n_target / 2)))
         return generate.rectangle(1.0 * n, 1.0 * n, n, n, element="tri3")
+    if element == "tet4":
+        n = max(1, round((n_target / 6) ** (1 / 3)))
+        return generate.box(1.0 * n, 1.0 * n, 1.0 * n, n, n, n, element="tet4")
     n = max(1, round(n_target ** (1 / 3)))
     return generate.box(1.0 * n, 1.0 * n, 1.0 * n, n, n, n, element="hex8")
 
 
-def solver_for(mesh, material=None):
+def solver_for(mesh, material=None, kernel: str = "auto"):
     mode = "plane_strain" if mesh.dim == 2 else "3d"
     mat = material or LinearElastic(E, NU, RHO, mode=mode)
     rng = np.random.default_rng(0)
     v0 = rng.normal(size=(mesh.n_nodes, mesh.dim)) * 1e-3
-    return ExplicitSolver(mesh, mat, [], InitialVelocity(field=v0))
+    return ExplicitSolver(mesh, mat, [], InitialVelocity(field=v0), kernel=kernel)
 
 
 def step_seconds(solver, steps: int) -> float:
+    """Seconds per ``ExplicitSolver.step``: the time loop only (no set-up, no output, no energy ledger)."""
     dt = 1e-9  # far below the critical step of these meshes: the timing does not depend on it
-    solver.run(2 * dt, dt)  # warm-up
+    s = solver.initial_state(dt)
+    for _ in range(2):  # warm-up
+        s = solver.step(s)
     t0 = time.perf_counter()
-    solver.run(steps * dt * (1 - 1e-9), dt)
+    for _ in range(steps):
+        s = solver.step(s)
     return (time.perf_counter() - t0) / steps
 
 
@@ -91,51 +101,52 @@ def main() -> None:
         return
     sizes = [n for n in (1_000, 10_000, 100_000, 1_000_000) if n <= args.max_elements]
 
-    print("\n1. linear elastic step: element updates per second")
-    print(f"{'element':>8} {'elements':>9} {'ms/step':>9} {'updates/s':>11} {'ns/element':>11}")
-    for element in ("quad4", "tri3", "hex8"):
+    print("\n1-2. linear elastic step (ExplicitSolver.step, the loop only): compiled kernel (fem.fused) and torch")
+    print("     path, each over one scipy CSR K @ u of the same assembled stiffness (target <= 3, moonshot <= 2)")
+    print(f"{'element':>8} {'elements':>9} {'compiled ms':>11} {'ns/element':>10} {'torch ms':>9} {'K@u ms':>8} "
+          f"{'compiled/K@u':>12} {'torch/K@u':>9}")
+    for element in ("quad4", "tri3", "hex8", "tet4"):
         for n in sizes:
             mesh = make_mesh(element, n)
-            solver = solver_for(mesh)
+            if mesh.n_cells * mesh.cells.shape[1] ** 2 * mesh.dim**2 > 1.5e8:
+                print(f"{element:>8} {mesh.n_cells:>9}   (K@u not assembled: the COO triplets would need over 3 GiB)")
+                continue
             steps = max(3, min(200, int(2e6 / mesh.n_cells)))
-            s = step_seconds(solver, steps)
-            rate, per = mesh.n_cells / s, s / mesh.n_cells * 1e9
-            print(f"{element:>8} {mesh.n_cells:>9} {s * 1e3:>9.3f} {rate:>11.3e} {per:>11.1f}")
+            fast = step_seconds(solver_for(mesh, kernel="compiled"), steps)
+            slow = step_seconds(solver_for(mesh, kernel="torch"), max(3, steps // 4))
+            g = geometry(mesh)
+            mat = solver_for(mesh).material
+            K = assemble(g, stiffness_matrices(g, mat.C.expand(*g.wdetJ.shape, *mat.C.shape)))
+            u = np.random.default_rng(1).normal(size=K.shape[0])
+            kt = best_of(lambda K=K, u=u: K @ u)
+            del K
+            print(f"{element:>8} {mesh.n_cells:>9} {fast * 1e3:>11.3f} {fast / mesh.n_cells * 1e9:>10.1f} "
+                  f"{slow * 1e3:>9.3f} {kt * 1e3:>8.3f} {fast / kt:>12.2f} {slow / kt:>9.2f}")
 
-    print("\n2. step time over a scipy CSR K @ u with the same stiffness (quad4)")
-    print(f"{'elements':>9} {'step ms':>9} {'K@u ms':>9} {'ratio':>7}")
-    for n in [s for s in sizes if s >= 10_000]:
-        mesh = make_mesh("quad4", n)
-        solver = solver_for(mesh)
-        g = solver.geom
-        C = solver.material.tangent(torch.zeros(1, 3, dtype=torch.float64))
-        K = assemble(g, stiffness_matrices(g, C.expand(*g.wdetJ.shape, 3, 3)))
-        u = np.random.default_rng(1).normal(size=K.shape[0])
-        steps = max(3, min(100, int(1e6 / mesh.n_cells)))
-        s = step_seconds(solver, steps)
-        kt = best_of(lambda K=K, u=u: K @ u)
-        print(f"{mesh.n_cells:>9} {s * 1e3:>9.3f} {kt * 1e3:>9.3f} {s / kt:>7.2f}")
-        del K
-
-    print("\n3. neural material (SN GroupSort 3 -> 32x32x32 -> 3, float64): step over bare network forward")
+    print("\n3. neural material (SN, float64): step over the lean forward, network forward over the lean forward")
     import snsurrogate
     from snsurrogate.material import as_material
 
     rng = np.random.default_rng(2)
     eps = rng.uniform(-0.01, 0.01, (400, 3))
     c = LinearElastic(E, NU, RHO, mode="plane_strain").C.numpy()
-    model = snsurrogate.fit((eps, eps @ c.T), stress_unit="MPa", epochs=50, polish_epochs=5)
-    mat = as_material(model, RHO)
-    print(f"{'elements':>9} {'points':>9} {'step ms':>9} {'forward ms':>11} {'ratio':>7}")
-    for n in [s for s in sizes if s >= 10_000]:
-        mesh = make_mesh("quad4", n)
-        solver = solver_for(mesh, mat)
-        steps = max(3, min(50, int(2e5 / mesh.n_cells)))
-        s = step_seconds(solver, steps)
-        x = torch.as_tensor(rng.uniform(-1e-3, 1e-3, (mesh.n_cells * 4, 3)))
-        with torch.no_grad():
-            ft = best_of(lambda x=x: mat.network(x))
-        print(f"{mesh.n_cells:>9} {mesh.n_cells * 4:>9} {s * 1e3:>9.3f} {ft * 1e3:>11.3f} {s / ft:>7.2f}")
+    print(f"{'law':<10} {'elements':>9} {'points':>9} {'step ms':>9} {'lean ms':>9} {'network ms':>11} "
+          f"{'step/lean':>9} {'net/lean':>9}")
+    for law in ("mlp", "potential"):
+        model = snsurrogate.fit((eps, eps @ c.T), stress_unit="MPa", epochs=50, polish_epochs=5, law=law)
+        mat = as_material(model, RHO)
+        for n in [s for s in sizes if s >= 10_000]:
+            mesh = make_mesh("quad4", n)
+            solver = solver_for(mesh, mat)
+            steps = max(3, min(50, int(2e5 / mesh.n_cells)))
+            s = step_seconds(solver, steps)
+            x = torch.as_tensor(rng.uniform(-1e-3, 1e-3, (mesh.n_cells * 4, 3)))
+            lean = best_of(lambda x=x, mat=mat: mat.stress(x))
+            with torch.no_grad():
+                net = best_of(lambda x=x, mat=mat: mat.network(x))
+            print(f"{law:<10} {mesh.n_cells:>9} {mesh.n_cells * 4:>9} {s * 1e3:>9.3f} {lean * 1e3:>9.3f} "
+                  f"{net * 1e3:>11.3f} {s / lean:>9.2f} {net / lean:>9.2f}")
+            del solver
 
     if args.memory:
         report_memory(args)

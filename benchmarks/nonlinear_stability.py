@@ -5,8 +5,9 @@ The certificate bounds the *linearised* system at every state (``dt_cert = 2 / o
 is a different question; this study measures it. Each run is a small mesh with a random initial velocity
 field (no loads, so the exact energy ``1/2 v^T M v + sum_q w_q psi(eps_q)`` is constant), integrated by
 central differences for ``--steps`` steps (default 20,000) at ``dt = f x dt_cert`` where ``dt_cert`` is
-what ``dt = "auto"`` multiplies by its safety factor (the larger of the element and nodal bounds,
-:func:`fem.stability.choose_time_step`). Its drift is measured exactly as the solver's true-energy monitor
+what ``dt = "auto"`` multiplies by its safety factor (the largest of the element, nodal and certified global
+bounds, in the law's metric: ``C_t <= C_bar`` where the law has a stiffness bound, :mod:`fem.metric`;
+:func:`fem.time_step.choose_time_step`). Its drift is measured exactly as the solver's true-energy monitor
 does (:mod:`fem.energy`):
 
     drift = max_n |E_n - E_0| / S_n,  E_n = 1/2 v_{n-1/2}^T M v_{n+1/2} + Psi(u_n),
@@ -93,6 +94,8 @@ FITTED = {  # law key -> (dimension, data file, fit keyword arguments, read keyw
                              "stress": ["sxx_MPa", "syy_MPa", "szz_MPa", "syz_MPa", "sxz_MPa", "sxy_MPa"]}),
 }
 FRACTIONS = (0.03, 0.05, 0.1, 0.2, 0.3, 0.5, 0.9)
+#: The bounds ``dt = "auto"`` takes its certified step from on these small meshes (:func:`fem.choose_time_step`).
+CERTIFIED = ("element", "nodal", "global_certified")
 AMPLITUDES = (0.1, 1.0, 10.0, 100.0)
 M_FRACTIONS = (0.0, 0.1, 0.5)
 DRIFT_LIMIT = 0.01  # the monitor's warning level: 1 %
@@ -175,6 +178,11 @@ class RidgeLaw:
         return c
 
 
+def ridge_stiffness_bound(A: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """``C_bar = A + W^T W``: ``C_t <= C_bar`` at every strain (``phi'' <= 1``), ``||C_bar||_2 = L``."""
+    return np.asarray(A, dtype=float) + np.asarray(W, dtype=float).T @ np.asarray(W, dtype=float)
+
+
 def ridge_bounds(A: np.ndarray, W: np.ndarray) -> tuple[float, float]:
     """``(L, m) = (||[A^1/2; W]||_2^2, lambda_min(A))`` of one ridge law (exact: ``0 <= phi'' <= 1``)."""
     lam, q = np.linalg.eigh(A)
@@ -183,12 +191,19 @@ def ridge_bounds(A: np.ndarray, W: np.ndarray) -> tuple[float, float]:
 
 
 class Bounded:
-    """What :func:`fem.stability.critical_time_step` needs of a law for the certified bounds only."""
+    """What :func:`fem.stability.critical_time_step` needs of a law for the certified bounds only: ``L`` and,
+    when positive definite, the Loewner bound ``C_bar`` (``stiffness_bound``, the metric of :mod:`fem.metric`)."""
 
     certified_by = "exact spectral norm"
 
-    def __init__(self, lipschitz_bound: float, density: float) -> None:
+    def __init__(self, lipschitz_bound: float, density: float, stiffness_bound=None) -> None:
         self.lipschitz_bound, self.density = lipschitz_bound, density
+        self.stiffness_bound = None
+        if stiffness_bound is not None:
+            c = torch.as_tensor(np.asarray(stiffness_bound, dtype=float), dtype=torch.float64)
+            lam = torch.linalg.eigvalsh(c)
+            self.n_voigt = c.shape[0]
+            self.stiffness_bound = c if float(lam[0]) > 1e-12 * float(lam[-1]) else None
 
 
 def random_law(law: str, d: int, m_fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
@@ -341,13 +356,15 @@ def setup_group(element: str, law_key: str, runs: list[Run], cache: str) -> Grou
         law, scale = fitted_law(law_key, Path(cache))
         bounds = [(law.lipschitz_bound, law.tangent_lower_bound)] * n_runs
         scales = [scale] * n_runs
+        metrics = [getattr(law, "stiffness_bound", None)] * n_runs
     else:
         params = [random_law(law_key, nv, r.m_fraction, g) for r, g in zip(runs, rngs)]
         law = RidgeLaw(*(np.stack(p) for p in zip(*params)), "step" if law_key == "linear" else law_key)
         law.bind(q_run)
         bounds, scales = law.bounds, [1.0] * n_runs
-    for r, m, (L, lower) in zip(runs, meshes, bounds):
-        rep = critical_time_step(m, Bounded(L, law.density), safety=1.0, methods=("element", "nodal"))
+        metrics = [ridge_stiffness_bound(p[0], p[1]) for p in params]
+    for r, m, (L, lower), c_bar in zip(runs, meshes, bounds, metrics):
+        rep = critical_time_step(m, Bounded(L, law.density, c_bar), safety=1.0, methods=CERTIFIED)
         r.n_elements, r.dt_cert, r.dt = m.n_cells, rep.dt_certified, r.fraction * rep.dt_certified
         r.L, r.m = L, (math.nan if lower is None else lower)
     mass = lumped_mass(geom, law.density).repeat_interleave(dim)

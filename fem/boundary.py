@@ -216,3 +216,23 @@ def build(mesh, conditions, *, section: float, dtype, device) -> BoundaryTensors
         return torch.as_tensor(np.concatenate(parts), dtype=dt, device=device)
 
     return BoundaryTensors(cat(fixed), cat(vel_dofs), cat(vel_values, dtype), vel_groups, loads)
+
+
+def initial_velocity(mesh, iv: InitialVelocity | None, *, dtype=torch.float64, device="cpu") -> torch.Tensor:
+    """The initial velocity ``(n_dof,)`` [length / time] of ``iv`` on ``mesh`` (zero where it sets none, and
+    everywhere for ``None``); a field or value of the wrong shape is an :class:`InputError`."""
+    v0 = torch.zeros(mesh.n_nodes * mesh.dim, dtype=dtype, device=device)
+    if iv is None:
+        return v0
+    if iv.field is not None:
+        fld = np.asarray(iv.field, dtype=float)
+        if fld.shape != (mesh.n_nodes, mesh.dim):
+            raise InputError(f"initial velocity field must have shape {(mesh.n_nodes, mesh.dim)}, got {fld.shape}")
+        return torch.as_tensor(fld.reshape(-1), dtype=dtype, device=device)
+    value = np.asarray(iv.value, dtype=float)
+    if value.shape != (mesh.dim,):
+        raise InputError(f"initial velocity: expected {counted(mesh.dim, 'component')}, got {value.tolist()}",
+                         "initial_velocity")
+    nodes = torch.as_tensor(np.asarray(iv.nodes, dtype=np.int64), device=device)
+    v0.view(mesh.n_nodes, mesh.dim)[nodes] = torch.as_tensor(value, dtype=dtype, device=device)
+    return v0

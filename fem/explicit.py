@@ -34,7 +34,8 @@ from . import boundary as bnd
 from .energy import ENERGY_KEYS, EnergyLedger, energy_balance_error
 from .errors import InputError, InstabilityError, counted
 from .finite_strain import FiniteStrainForce
-from .kinematics import Geometry, InternalForce, geometry
+from .fused import small_strain_force
+from .kinematics import Geometry, geometry
 from .mass import lumped_mass
 from .materials import Material
 from .result import MONITOR_NOTES, Result
@@ -118,10 +119,13 @@ class ExplicitSolver:
         kind in a run of the other is refused with the reason.
     dtype, device
         float64 on the CPU by default; ``device="cuda"`` runs on a GPU.
+    kernel
+        Small-strain internal force: ``"auto"``, ``"compiled"`` (numba, CPU) or ``"torch"`` (:mod:`fem.fused`).
     """
 
     def __init__(self, mesh, material: Material, conditions=(), initial_velocity=None, *, damping: float = 0.0,
-                 section: float = 1.0, dtype=torch.float64, device="cpu", kinematics: str | None = None) -> None:
+                 section: float = 1.0, dtype=torch.float64, device="cpu", kinematics: str | None = None,
+                 kernel: str = "auto") -> None:
         from .kinematics import VOIGT_SIZE
 
         self.finite = finite_kinematics(material, kinematics, mesh.dim)
@@ -143,27 +147,11 @@ class ExplicitSolver:
         self._inv_m = 1.0 / self.m_dof
         self._vel_factor = torch.ones_like(self.bc.vel_values)  # buffers of _prescribed
         self._vel_buf = torch.empty_like(self.bc.vel_values)
-        self._force = FiniteStrainForce(self.geom, material) if self.finite else InternalForce(self.geom, material)
+        self._force = FiniteStrainForce(self.geom, material) if self.finite else small_strain_force(
+            self.geom, material, kernel)
         self._control: StepControl | None = None
         self._t_end: float | None = None
-        n_dof = mesh.n_nodes * mesh.dim
-        self.v0 = torch.zeros(n_dof, dtype=dtype, device=self.device)
-        if initial_velocity is not None:
-            iv = initial_velocity
-            if iv.field is not None:
-                fld = np.asarray(iv.field, dtype=float)
-                if fld.shape != (mesh.n_nodes, mesh.dim):
-                    want = (mesh.n_nodes, mesh.dim)
-                    raise InputError(f"initial velocity field must have shape {want}, got {fld.shape}")
-                self.v0 = torch.as_tensor(fld.reshape(-1), dtype=dtype, device=self.device)
-            else:
-                value = np.asarray(iv.value, dtype=float)
-                if value.shape != (mesh.dim,):
-                    raise InputError(f"initial velocity: expected {counted(mesh.dim, 'component')}, "
-                                     f"got {value.tolist()}", "initial_velocity")
-                v0 = self.v0.view(mesh.n_nodes, mesh.dim)
-                v0[torch.as_tensor(np.asarray(iv.nodes, dtype=np.int64), device=self.device)] = torch.as_tensor(
-                    value, dtype=dtype, device=self.device)
+        self.v0 = bnd.initial_velocity(mesh, initial_velocity, dtype=dtype, device=self.device)
 
     # -- forces --------------------------------------------------------------------------------
     def internal_force(self, u: torch.Tensor, out: torch.Tensor | None = None):

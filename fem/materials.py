@@ -21,10 +21,13 @@ Every law, analytic or learned, is used through the same members (:class:`Materi
 - ``tangent_lower_bound``: a certified lower bound ``m`` of the tangent's eigenvalues [stress unit], or
   ``None`` when there is none (the law may soften);
 - ``linear``: ``True`` only for a law with a constant tangent; ``dt = "auto"`` then takes the linear safety
-  factor 0.9, every other law the nonlinear one (:func:`fem.stability.default_safety`).
+  factor 0.9, every other law the nonlinear one (:func:`fem.stability.default_safety`);
+- ``stiffness_bound``: ``None``, or a certified constant bound ``C_bar`` ``(n_voigt, n_voigt)`` [stress unit],
+  symmetric positive definite, with ``C_t(eps) <= C_bar`` (Loewner order) at every strain: the time-step bounds
+  are then computed in that metric (:mod:`fem.metric`), tighter than ``L I``.
 
-The last four are read with ``getattr`` (defaults ``None``, ``False``, ``None``, ``False``), so a law written
-before them still runs, with the weaker ``"work"`` energy check and the nonlinear safety factor.
+The last five are read with ``getattr`` (defaults ``None``, ``False``, ``None``, ``False``, ``None``), so a law
+written before them still runs, with the weaker ``"work"`` energy check and the nonlinear safety factor.
 
 The solver does not know which kind of law it has. A fitted ``snsurrogate`` model satisfies the
 protocol through the adapter in ``snsurrogate`` (``fem`` never imports ``snsurrogate``).
@@ -124,6 +127,7 @@ class LinearElastic:
         self.mode = _mode(mode)
         self.n_voigt = MODES[self.mode]
         self.C = self._matrix()
+        self.stiffness_bound = self.C  # constant tangent: the exact metric of the time-step bounds
         self.lipschitz_bound = float(torch.linalg.eigvalsh(self.C).abs().max())
         self.tangent_lower_bound = float(torch.linalg.eigvalsh(self.C).min())
         self._cache: dict = {}

@@ -17,8 +17,11 @@ Bounds, cheapest first (each a :class:`Bound` with its method and whether it is 
   M^{-1/2}`` with positive pivots) plus a rounding margin (:mod:`fem.inertia`). Certified; falls back (``where``
   says why) when the factor would exceed the memory budget.
 
-``A`` is the metric's matrix: ``L G`` in the Euclidean metric (``||C_t||_2 <= L``) or, for a linear law
-(``material.linear``), its own stiffness ``K`` (``K_t = K``: the certified global step is then the exact one).
+Every bound is in the material's metric (:mod:`fem.metric`): ``L G`` in the Euclidean metric
+(``||C_t||_2 <= L``), or the stiffness ``K_bar`` assembled from the law's certified constant bound
+``C_t <= C_bar`` (``material.stiffness_bound``): a linear law's own stiffness (``K_t = K``: the certified
+global step is then the exact one) or a fitted law's ``alpha C_0``. The element and nodal bounds read ``G_e``
+and ``G`` as ``K_bar_e`` and ``K_bar`` there.
 - ``true``: ``lambda_max`` of the symmetric part of ``M^{-1/2} K_t M^{-1/2}``, with ``K_t`` assembled from
   the material's actual tangent (automatic differentiation) at a given state. The reference for
   tests and tightness, not a bound over future states.
@@ -55,12 +58,20 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 import torch
 
-from .element_matrices import assemble, assembled_stiffness, chunks, geometric_matrices, sub_geometry
+from .element_matrices import (
+    assemble,
+    assembled_stiffness,
+    chunks,
+    geometric_matrices,
+    stiffness_matrices,
+    sub_geometry,
+)
 from .errors import CertificateError, InputError
 from .growth import Growth, growth_notes
 from .inertia import MAX_BYTES, certify_largest, scaled
 from .kinematics import Geometry, geometry, strain
 from .mass import element_masses, lumped_mass
+from .metric import EUCLIDEAN, Metric, metric_of, metric_ratios
 
 
 @dataclass
@@ -89,12 +100,16 @@ class TangentCheck:
     min_eigenvalue
         Smallest eigenvalue of the symmetric part of ``C_t`` over the points [stress unit]; negative
         means softening, which grows at any time step.
+    metric_ratio
+        With a stiffness metric (:mod:`fem.metric`): the largest ``lambda_max(C_bar^{-1/2} C_t C_bar^{-1/2})``
+        over the points (certified: at most 1); ``None`` in the Euclidean metric.
     """
 
     max_norm: float
     ratio: float
     symmetry_defect: float
     min_eigenvalue: float
+    metric_ratio: float | None = None
 
     @property
     def softening(self) -> bool:
@@ -118,7 +133,7 @@ class StabilityReport:
     tangent: TangentCheck | None = None
     notes: list[str] = field(default_factory=list)
     growth: Growth | None = None
-    metric: str = "euclidean (||C_t||_2 <= L, K_t <= L G)"
+    metric: str = EUCLIDEAN
 
     def _dt(self, name: str) -> float | None:
         b = self.bounds.get(name)
@@ -216,32 +231,43 @@ def _mass_dofs(geom: Geometry, density: float) -> np.ndarray:
     return lumped_mass(geom, density).repeat_interleave(geom.dim).cpu().numpy()
 
 
-def element_eigenvalues(geom: Geometry, chunk: int = 65536) -> torch.Tensor:
-    """``g_e`` for unit density, ``(n_el,)`` [1/length^2]: batched ``eigvalsh`` of ``M_e^{-1/2} G_e M_e^{-1/2}``.
+def element_eigenvalues(geom: Geometry, chunk: int = 65536, metric: Metric | None = None) -> torch.Tensor:
+    """``g_e`` for unit density, ``(n_el,)``: batched ``eigvalsh`` of ``M_e^{-1/2} A_e M_e^{-1/2}``.
 
-    ``G_e`` is the element geometric matrix and ``M_e`` the element's own lumped masses per unit density;
-    for a bar element of length ``h``, ``g_e = 4 / h^2``, so the element step is exactly ``h sqrt(rho / L)``.
+    ``A_e`` is the element geometric matrix ``G_e`` [1/length^2 after the mass scaling] in the Euclidean metric
+    (``metric`` None or Euclidean), else the element stiffness of the metric's constant matrix
+    (``sum_q w|J| B^T C_bar B``, :mod:`fem.metric`); ``M_e`` the element's own lumped masses per unit density.
+    For a bar element of length ``h``, ``g_e = 4 / h^2``, so the element step is exactly ``h sqrt(rho / L)``.
     """
     out = torch.empty(geom.cells.shape[0], dtype=geom.wdetJ.dtype, device=geom.wdetJ.device)
     for sel in chunks(geom.cells.shape[0], chunk):
         sub = sub_geometry(geom, sel)
-        G = geometric_matrices(sub)
+        A = _element_matrices(sub, metric)
         s = element_masses(sub, 1.0).repeat_interleave(geom.dim, dim=1).rsqrt()  # (e, n_dof_el)
-        out[sel] = torch.linalg.eigvalsh(G * s[:, :, None] * s[:, None, :])[:, -1]
+        out[sel] = torch.linalg.eigvalsh(A * s[:, :, None] * s[:, None, :])[:, -1]
     return out
 
 
-def element_bound(geom: Geometry, density: float, lipschitz: float) -> Bound:
+def _element_matrices(geom: Geometry, metric: Metric | None) -> torch.Tensor:
+    """``G_e`` (Euclidean metric) or ``K_e`` of the metric's constant matrix, ``(n_el, k, k)``."""
+    if metric is None or metric.euclidean:
+        return geometric_matrices(geom)
+    return stiffness_matrices(geom, metric.tangents(*geom.wdetJ.shape, geom.wdetJ.dtype, geom.wdetJ.device))
+
+
+def element_bound(geom: Geometry, density: float, metric: Metric) -> Bound:
     """Element eigenvalue bound (certified) and the controlling element."""
     t0 = time.perf_counter()
-    g = element_eigenvalues(geom) / density
+    g = element_eigenvalues(geom, metric=metric) / density
     e = int(torch.argmax(g))
-    return Bound("element", 2.0 / math.sqrt(lipschitz * float(g[e])), True, f"element {e}", time.perf_counter() - t0)
+    return Bound("element", 2.0 / math.sqrt(metric.scale * float(g[e])), True, f"element {e}",
+                 time.perf_counter() - t0)
 
 
-def assembled_geometric(geom: Geometry, chunk: int = 65536) -> sp.csr_matrix:
-    """The assembled geometric matrix ``G`` (``n_dof x n_dof``, CSR), built in element chunks."""
-    parts = [assemble(sub_geometry(geom, sel), geometric_matrices(sub_geometry(geom, sel)))
+def assembled_geometric(geom: Geometry, chunk: int = 65536, metric: Metric | None = None) -> sp.csr_matrix:
+    """The assembled geometric matrix ``G`` (``n_dof x n_dof``, CSR), or the stiffness of the metric's constant
+    matrix (``metric`` not Euclidean), built in element chunks."""
+    parts = [assemble(sub_geometry(geom, sel), _element_matrices(sub_geometry(geom, sel), metric))
              for sel in chunks(geom.cells.shape[0], chunk)]
     return sum(parts[1:], parts[0]).tocsr()
 
@@ -276,15 +302,6 @@ def global_certified_bound(A: sp.csr_matrix, mass: np.ndarray, scale: float, est
     return Bound("global_certified", 2.0 / math.sqrt(scale * cert.bound), True, where, cert.seconds)
 
 
-def _global_operator(geom: Geometry, material, G, L: float):
-    """``(A, scale, metric)`` with ``K_t <= scale A``: the law's own constant stiffness for a linear law
-    (``A = K``, exact), else the geometric matrix in the Euclidean metric (``||C_t||_2 <= L``)."""
-    if getattr(material, "linear", False) is True and hasattr(material, "tangent"):
-        C = tangent_at(geom, material)
-        return assembled_stiffness(geom, C), 1.0, "constant tangent (K_t = K of the linear law: exact)"
-    return G, L, "euclidean (||C_t||_2 <= L, K_t <= L G)"
-
-
 def tangent_at(geom: Geometry, material, u: torch.Tensor | None = None) -> torch.Tensor:
     """The material tangent at every integration point for displacement ``u`` (zero: the reference state),
     ``(n_el, n_qp, n_voigt, n_voigt)`` [stress unit]."""
@@ -296,9 +313,10 @@ def tangent_at(geom: Geometry, material, u: torch.Tensor | None = None) -> torch
     return C.reshape(*eps.shape, geom.n_voigt).detach()
 
 
-def check_tangent(C: torch.Tensor, lipschitz: float, rtol: float | None = None) -> TangentCheck:
-    """Check ``||C_t||_2 <= L`` at every point (raise :class:`CertificateError` if not); report symmetry
-    and softening.
+def check_tangent(C: torch.Tensor, lipschitz: float, rtol: float | None = None,
+                  metric: Metric | None = None) -> TangentCheck:
+    """Check ``||C_t||_2 <= L`` and, with a stiffness ``metric``, ``sym(C_t) <= C_bar`` at every point (raise
+    :class:`CertificateError` if not); report symmetry and softening.
 
     ``rtol`` (default from the dtype of ``C``, before the float64 upcast): ``max(1e-9, 256 eps)``. A
     float32 tangent from a network's forward and backward passes carries rounding of order a few hundred
@@ -318,9 +336,18 @@ def check_tangent(C: torch.Tensor, lipschitz: float, rtol: float | None = None) 
             f"integration point {worst}; the certificate does not hold at this state (outside the certified "
             "strain range?)"
         )
+    used = None
+    if metric is not None and not metric.euclidean:
+        ratios = metric_ratios(flat, metric)
+        worst = int(torch.argmax(ratios))
+        used = float(ratios[worst])
+        if used > 1 + rtol:
+            raise CertificateError(
+                f"the tangent exceeds the certified stiffness bound: lambda_max(C_bar^-1/2 C_t C_bar^-1/2) = "
+                f"{used:.6g} > 1 at integration point {worst} ({metric.name})")
     skew = torch.linalg.matrix_norm(flat - flat.transpose(1, 2), 2) / norms.clamp_min(torch.finfo(flat.dtype).tiny)
     sym_min = float(torch.linalg.eigvalsh(0.5 * (flat + flat.transpose(1, 2)))[:, 0].min())
-    return TangentCheck(max_norm, max_norm / lipschitz, float(skew.max()), sym_min)
+    return TangentCheck(max_norm, max_norm / lipschitz, float(skew.max()), sym_min, used)
 
 
 def true_bound(geom: Geometry, C: torch.Tensor, mass: np.ndarray, free=None, tol: float = 1e-10) -> Bound:
@@ -397,26 +424,24 @@ def critical_time_step(mesh, material, *, safety: float | None = None, damping: 
         free = np.setdiff1d(np.arange(mass.size), np.asarray(constrained, dtype=np.int64))
     bounds: dict[str, Bound] = {}
     notes: list[str] = []
+    metric = metric_of(material, L)
     if "element" in methods:
-        bounds["element"] = element_bound(geom, rho, L)
-    G = None
+        bounds["element"] = element_bound(geom, rho, metric)
     t0 = time.perf_counter()
     want_global = "global" in methods or "global_certified" in methods
     if "nodal" in methods or want_global:
-        G = assembled_geometric(geom)  # counted in the nodal bound's time (it is most of it)
+        A = assembled_geometric(geom, metric=metric)  # counted in the nodal bound's time (it is most of it)
     if "nodal" in methods:
-        rows = np.asarray(abs(G).sum(axis=1)).ravel() / mass
+        rows = np.asarray(abs(A).sum(axis=1)).ravel() / mass
         i = int(np.argmax(rows))
-        bounds["nodal"] = Bound("nodal", 2.0 / math.sqrt(L * rows[i]), True, f"node {i // geom.dim}",
+        bounds["nodal"] = Bound("nodal", 2.0 / math.sqrt(metric.scale * rows[i]), True, f"node {i // geom.dim}",
                                 time.perf_counter() - t0)
-    metric = "euclidean (||C_t||_2 <= L, K_t <= L G)"
     if want_global:
-        A, scale, metric = _global_operator(geom, material, G, L)
-        what = "" if scale == L else "; the law's constant stiffness"
-        bounds["global"], lam = global_bound(A, mass, scale, free, what=what)
+        what = "" if metric.euclidean else "; in the stiffness metric"
+        bounds["global"], lam = global_bound(A, mass, metric.scale, free, what=what)
         if "global_certified" in methods:
-            bounds["global_certified"] = g = global_certified_bound(A, mass, scale, lam, free, geom.dim, max_bytes,
-                                                                    what)
+            bounds["global_certified"] = g = global_certified_bound(A, mass, metric.scale, lam, free, geom.dim,
+                                                                    max_bytes, what)
             el = bounds.get("element")
             if g.certified and el is not None and el.dt < 0.5 * g.dt:
                 notes.append(f"the element bound is {el.dt / g.dt:.3g} x the certified global step: {el.where} (a "
@@ -425,9 +450,9 @@ def critical_time_step(mesh, material, *, safety: float | None = None, damping: 
     if "true" in methods:
         u = None if state is None else torch.as_tensor(state, dtype=geom.wdetJ.dtype).reshape(-1, geom.dim)
         C = tangent_at(geom, material, u)
-        check = check_tangent(C, L)
+        check = check_tangent(C, L, metric=metric)
         bounds["true"] = true_bound(geom, C, mass, free)
         if check.non_symmetric or check.softening:
             growth = growth_notes(geom, C, mass, free, check, bounds["true"], notes)
     return StabilityReport(L, str(material.certified_by), bounds, safety, float(damping),
-                           damping_factor(float(damping)), check, notes, growth, metric)
+                           damping_factor(float(damping)), check, notes, growth, metric.name)

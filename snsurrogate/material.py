@@ -3,9 +3,11 @@
 ``fem`` never imports ``snsurrogate``; this adapter gives a :class:`~snsurrogate.model.SurrogateModel`
 the members of the ``fem`` material protocol (:class:`fem.materials.Material`): ``n_voigt``, ``stress``,
 ``tangent``, ``density``, ``lipschitz_bound`` (certified for every strain, so ``certified_strain`` is
-``None``), ``certified_by``, ``symmetric``, ``tangent_lower_bound`` and ``energy`` (the strain-energy
-density of a potential law, ``None`` for an MLP). The network is copied once to the solver's dtype and device; a float32
-model evaluated in float64 is the same function (its weights are exactly representable), so its bound is unchanged.
+``None``), ``certified_by``, ``symmetric``, ``tangent_lower_bound``, ``stiffness_bound`` (a potential law's
+``C_t <= (s_sigma / s_eps) V^T V``, the metric of the time-step bounds; ``None`` for an MLP) and ``energy`` (the
+strain-energy density of a potential law, ``None`` for an MLP). The network is copied once to the solver's dtype
+and device; a float32 model evaluated in float64 is the same function (its weights are exactly representable), so
+its bound is unchanged.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ import math
 
 import torch
 
+from .inference import LeanForward
 from .lipschitz import jacobian, lipschitz_bound
 from .model import SurrogateModel
-from .potential import PotentialNetwork, potential_bounds
+from .potential import PotentialNetwork, potential_bounds, potential_stiffness_bound
 
 
 class NeuralMaterial:
@@ -49,6 +52,7 @@ class NeuralMaterial:
             raise ValueError(f"density must be a positive number, got {density!r}")
         self.model = model
         self.network = copy.deepcopy(model.network).to(dtype=dtype, device=device)
+        self._lean = LeanForward(self.network)
         self.n_voigt = model.d_in
         self.density = float(density)
         self.lipschitz_bound = lipschitz_bound(self.network)
@@ -57,6 +61,7 @@ class NeuralMaterial:
         self.symmetric = model.symmetric
         potential = isinstance(self.network, PotentialNetwork)
         self.tangent_lower_bound = potential_bounds(self.network)[1] if potential else None
+        self.stiffness_bound = stiffness_metric(self.network) if potential else None
         self.energy = self._energy if potential else None
         if potential:
             self.certified_by = ("exact spectral norm of the energy's weight (convex ridge potential: symmetric "
@@ -68,9 +73,9 @@ class NeuralMaterial:
             return self.network.energy(strain)
 
     def stress(self, strain: torch.Tensor) -> torch.Tensor:
-        """Stress ``(n, n_voigt)`` [stress unit] at engineering Voigt strain ``(n, n_voigt)`` [-]."""
-        with torch.no_grad():
-            return self.network(strain)
+        """Stress ``(n, n_voigt)`` [stress unit] at engineering Voigt strain ``(n, n_voigt)`` [-], by the lean
+        inference forward (:mod:`snsurrogate.inference`: the network's function, folded and chunked)."""
+        return self._lean(strain)
 
     def tangent(self, strain: torch.Tensor) -> torch.Tensor:
         """``d stress / d strain``, ``(n, n_voigt, n_voigt)``: in closed form for a potential law, else by
@@ -79,6 +84,14 @@ class NeuralMaterial:
             with torch.no_grad():
                 return self.network.tangent(strain)
         return jacobian(self.network, strain)
+
+
+def stiffness_metric(network: PotentialNetwork) -> torch.Tensor | None:
+    """``C_bar = (s_sigma / s_eps) V^T V`` (:func:`~snsurrogate.potential.potential_stiffness_bound`) when it is
+    positive definite (condition number below 1e12), else ``None``: the solver then bounds in ``L I``."""
+    c = potential_stiffness_bound(network)
+    lam = torch.linalg.eigvalsh(c)
+    return c if float(lam[0]) > 1e-12 * float(lam[-1]) else None
 
 
 class HyperelasticMaterial:

@@ -32,7 +32,9 @@ Certificate, for every strain (not only the data range), from :math:`0 \\le \\va
     L = \\frac{s_\\sigma}{s_\\varepsilon} \\|V\\|_2^2, \\qquad
     m = \\frac{s_\\sigma}{s_\\varepsilon} \\sigma_{\\min}(P)^2 \\ \\ge 0 .
 
-Both are computed from exact singular values (float64) of the weights used at inference. The upper
+Both are computed from exact singular values (float64) of the weights used at inference. The matrix form
+:math:`C_t(\\varepsilon) \\preceq \\bar C = \\frac{s_\\sigma}{s_\\varepsilon} V^T V` (:func:`potential_stiffness_bound`,
+:math:`\\|\\bar C\\|_2 = L`) is tighter in every direction but the top one; the time-step bounds use it. The upper
 bound is attained when every ridge is fully on at once along the top singular direction; the lower one
 when every ridge is off. Training keeps :math:`V = g \\hat V / \\max(1, \\|\\hat V\\|_2)`
 (:class:`SpectralBall`: the exact norm by SVD, differentiated through) with
@@ -236,6 +238,22 @@ def potential_bounds(net: PotentialNetwork) -> tuple[float, float]:
     return scale * upper, scale * float(sv.min()) ** 2
 
 
+def potential_stiffness_bound(net: PotentialNetwork) -> torch.Tensor:
+    """The certified constant bound ``C_bar = (s_sigma / s_eps) V^T V`` of the tangent, ``(d, d)`` float64
+    [stress unit / strain unit]: ``C_bar - C_t(eps) = (s_sigma / s_eps) V^T diag(0, 1 - phi''(u)) V >= 0`` at
+    every strain since ``phi'' <= 1`` (Loewner order), and ``||C_bar||_2 = L``, attained when every ridge is on.
+    Tighter than ``L I`` in every direction but the top one: the time-step bounds of ``fem`` use it as their
+    metric (:mod:`fem.metric`). From the weights as a forward pass uses them now."""
+    was = net.training
+    net.eval()
+    try:
+        v = net.plain_weights()[0].double() * net.arch.gains[0]
+    finally:
+        net.train(was)
+    c = (v.T @ v) * (net.arch.stress_scale / net.arch.strain_scale)
+    return 0.5 * (c + c.T)
+
+
 @torch.no_grad()
 def freeze_potential(net: PotentialNetwork, project: bool = True) -> PotentialNetwork:
     """The inference form: plain weights in eval mode; with ``project`` and a spectrally normalized
@@ -263,4 +281,4 @@ def is_potential(net) -> bool:
 
 
 __all__ = ["CURVATURES", "DEFAULT_RIDGES", "PotentialNetwork", "SpectralBall", "curvature_terms",
-           "freeze_potential", "is_potential", "potential_bounds"]
+           "freeze_potential", "is_potential", "potential_bounds", "potential_stiffness_bound"]

@@ -27,6 +27,8 @@ import math
 import warnings
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from ..lipschitz_target import DEFAULT_MARGIN
 from . import fit_tests
 from .options import HIDDEN_HELP, Widths
@@ -199,6 +201,12 @@ def law_lines(model) -> list[str]:
         lines = [f"  kind                      potential: stress = d energy / d strain, symmetric tangent, "
                  f"certified {model.tangent_lower_bound:.6g} <= eigenvalues <= {model.lipschitz_bound:.6g} {u} "
                  "at every strain (never softening)"]
+        if model.d_in > 1:
+            from ..potential import potential_stiffness_bound
+
+            lam = np.linalg.eigvalsh(potential_stiffness_bound(model.network).numpy())
+            lines.append(f"  stiffness bound           C_t <= C_bar = (s_sigma/s_eps) V^T V at every strain, "
+                         f"eigenvalues {', '.join(f'{x:.4g}' for x in lam)} {u} (the metric of the time-step bounds)")
     elif model.d_in > 1:
         lines = ["  kind                      mlp: the tangent is NOT symmetric, so the certified step bound does "
                  "not imply stability (complex modes grow at any dt); refit with --law potential"]
