@@ -223,15 +223,20 @@ class PotentialNetwork(nn.Module):
         self.ridge_bias.copy_(-(r.amin(dim=0) / spread) - start)
 
 
-def potential_bounds(net: PotentialNetwork) -> tuple[float, float]:
-    """``(L, m)`` of the module docstring [stress unit / strain unit], from exact float64 singular values
-    of ``g W`` as a forward pass uses it now."""
+def _used_weight(net: PotentialNetwork) -> torch.Tensor:
+    """``V = g W`` (float64) as a forward pass uses it now (eval mode: no parametrization update)."""
     was = net.training
     net.eval()
     try:
-        v = net.plain_weights()[0].double() * net.arch.gains[0]
+        return net.plain_weights()[0].double() * net.arch.gains[0]
     finally:
         net.train(was)
+
+
+def potential_bounds(net: PotentialNetwork) -> tuple[float, float]:
+    """``(L, m)`` of the module docstring [stress unit / strain unit], from exact float64 singular values
+    of ``g W`` as a forward pass uses it now."""
+    v = _used_weight(net)
     scale = net.arch.stress_scale / net.arch.strain_scale
     upper = float(torch.linalg.matrix_norm(v, ord=2)) ** 2
     sv = torch.linalg.svdvals(v[: net.arch.d_in])
@@ -244,12 +249,7 @@ def potential_stiffness_bound(net: PotentialNetwork) -> torch.Tensor:
     every strain since ``phi'' <= 1`` (Loewner order), and ``||C_bar||_2 = L``, attained when every ridge is on.
     Tighter than ``L I`` in every direction but the top one: the time-step bounds of ``fem`` use it as their
     metric (:mod:`fem.metric`). From the weights as a forward pass uses them now."""
-    was = net.training
-    net.eval()
-    try:
-        v = net.plain_weights()[0].double() * net.arch.gains[0]
-    finally:
-        net.train(was)
+    v = _used_weight(net)
     c = (v.T @ v) * (net.arch.stress_scale / net.arch.strain_scale)
     return 0.5 * (c + c.T)
 
