@@ -76,7 +76,7 @@ class LeanForward:
         key = (name, cols, like.dtype, like.device)
         buf = self._buffers.get(key)
         if buf is None or buf.shape[0] < rows:
-            buf = self._buffers[key] = like.new_empty((max(rows, min(self.chunk, rows)), cols))
+            buf = self._buffers[key] = like.new_empty((rows, cols))
         return buf[:rows]
 
     def _params(self, like: torch.Tensor) -> None:
