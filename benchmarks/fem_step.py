@@ -8,9 +8,12 @@ Prints, measured in one run:
 3. with a spectrally normalized network as the material (plane strain, 3 -> 32x32x32 -> 3 MLP, and the default
    potential law), step time over the lean inference forward at the same number of integration points (target
    <= 1.2), and the network's own forward over the lean one (target >= 5, ``snsurrogate.inference``);
-4. with ``--memory``: peak resident memory of a 10^6-element quad4 run, in a fresh process (target <= 4 GiB).
+4. with ``--memory``: peak resident memory of a 10^6-element quad4 run, in a fresh process (target <= 4 GiB);
+5. the certified element and nodal bounds (compiled, :mod:`fem.bound_kernels`) on the largest quad4 and hex8
+   meshes, in a fresh process each: their time over one compiled step (target <= 10 steps each) and the peak
+   resident memory of the bounds (mesh and geometry included; target <= 4 GiB).
 
-    python benchmarks/fem_step.py [--max-elements 1000000] [--threads 2] [--memory] [--memory-only]
+    python benchmarks/fem_step.py [--max-elements 1000000] [--threads 2] [--memory] [--memory-only] [--bounds-only]
 """
 
 from __future__ import annotations
@@ -83,21 +86,61 @@ def memory_child(n_elements: int) -> None:
     print(f"{mesh.n_cells} {peak:.3f}")
 
 
+def bounds_child(element: str, n_elements: int) -> None:
+    from fem.stability import critical_time_step
+
+    small = make_mesh(element, 300)  # loads the compiled kernels from numba's disk cache: not counted
+    critical_time_step(small, solver_for(small).material, methods=("element", "nodal"))
+    mesh = make_mesh(element, n_elements)
+    mat = solver_for(make_mesh(element, 1)).material
+    g = geometry(mesh)
+    t0 = time.perf_counter()
+    el = critical_time_step(mesh, mat, methods=("element",), geom=g)
+    t1 = time.perf_counter()
+    nod = critical_time_step(mesh, mat, methods=("nodal",), geom=g)
+    t2 = time.perf_counter()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    del g
+    step = step_seconds(solver_for(mesh, mat, kernel="compiled"), 5)
+    print(f"{mesh.n_cells} {t1 - t0:.4f} {t2 - t1:.4f} {step:.5f} {peak:.3f} {el.dt_element:.6e} {nod.dt_nodal:.6e}")
+
+
+def report_bounds(args) -> None:
+    print("\n5. certified element and nodal bounds (compiled), fresh process each: time over one compiled step "
+          "(target <= 10)\n   and peak memory of mesh, geometry and bounds (target <= 4 GiB)")
+    print(f"{'element':>8} {'elements':>9} {'element s':>9} {'nodal s':>8} {'step s':>8} {'element/step':>12} "
+          f"{'nodal/step':>10} {'peak GiB':>8}")
+    for element in ("quad4", "hex8"):
+        out = subprocess.run([sys.executable, __file__, "--bounds-child", element, str(args.max_elements),
+                              "--threads", str(args.threads)], capture_output=True, text=True, check=True)
+        n, te, tn, ts, peak = out.stdout.split()[:5]
+        print(f"{element:>8} {n:>9} {float(te):>9.3f} {float(tn):>8.3f} {float(ts):>8.4f} "
+              f"{float(te) / float(ts):>12.2f} {float(tn) / float(ts):>10.2f} {float(peak):>8.2f}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--max-elements", type=int, default=1_000_000)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--memory", action="store_true")
     p.add_argument("--memory-only", action="store_true", help="only the peak-memory measurement")
+    p.add_argument("--bounds-only", action="store_true", help="only the stability-bound timing (section 5)")
     p.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--bounds-child", nargs=2, help=argparse.SUPPRESS)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     if args.memory_child:
         memory_child(args.memory_child)
         return
+    if args.bounds_child:
+        bounds_child(args.bounds_child[0], int(args.bounds_child[1]))
+        return
     print(f"torch {torch.__version__}, {args.threads} threads, float64, CPU")
     if args.memory_only:
         report_memory(args)
+        return
+    if args.bounds_only:
+        report_bounds(args)
         return
     sizes = [n for n in (1_000, 10_000, 100_000, 1_000_000) if n <= args.max_elements]
 
@@ -150,6 +193,7 @@ def main() -> None:
 
     if args.memory:
         report_memory(args)
+    report_bounds(args)
 
 
 def report_memory(args) -> None:

@@ -24,8 +24,8 @@ def chunks(n: int, size: int) -> Iterator[slice]:
         yield slice(start, min(start + size, n))
 
 
-def sub_geometry(geom: Geometry, sel: slice) -> Geometry:
-    """The geometry of a slice of the elements (same nodes)."""
+def sub_geometry(geom: Geometry, sel: slice | torch.Tensor) -> Geometry:
+    """The geometry of a slice (or an index tensor) of the elements (same nodes)."""
     return Geometry(geom.cells[sel], geom.dNT[sel], geom.wdetJ[sel], geom.N, geom.n_nodes, geom.dim)
 
 

@@ -111,8 +111,15 @@ def geometry(mesh, *, section: float = 1.0, dtype=torch.float64, device="cpu") -
     dN_dxi = torch.as_tensor(el.shape_grad(el.quad_points), dtype=dtype, device=device)  # (q, a, d)
     N = torch.as_tensor(el.shape(el.quad_points), dtype=dtype, device=device)  # (q, a)
     cells = torch.as_tensor(np.asarray(mesh.cells), dtype=torch.int64, device=device)
-    jac = torch.as_tensor(mesh.jacobians(), dtype=dtype, device=device)  # dx_d / dxi_k, (e, q, d, d)
-    det = torch.linalg.det(jac)
+    n_el, nq = cells.shape[0], w.shape[0]
+    dNT = torch.empty((n_el, nq * dim, el.n_nodes), dtype=dtype, device=device)
+    det = torch.empty((n_el, nq), dtype=dtype, device=device)
+    for start in range(0, n_el, GEOMETRY_CHUNK):  # in chunks: the Jacobians of 10^6 hexahedra need no copy at once
+        sel = slice(start, min(start + GEOMETRY_CHUNK, n_el))
+        jac = torch.as_tensor(mesh.jacobians(cells=sel), dtype=dtype, device=device)  # dx_d / dxi_k, (e, q, d, d)
+        det[sel] = torch.linalg.det(jac)
+        inv = torch.linalg.inv(jac)  # dxi_k / dx_d
+        dNT[sel] = torch.einsum("qak,eqkd->eqda", dN_dxi, inv).reshape(-1, nq * dim, el.n_nodes)
     bad = torch.nonzero(~(det > 0).all(dim=1)).flatten()
     if bad.numel():
         first = ", ".join(str(int(i)) for i in bad[:5])
@@ -120,10 +127,12 @@ def geometry(mesh, *, section: float = 1.0, dtype=torch.float64, device="cpu") -
             f"{bad.numel()} element(s) with a non-positive Jacobian determinant (inverted or degenerate), "
             f"e.g. cell(s) {first}; smallest determinant {float(det.min()):.3e}"
         )
-    inv = torch.linalg.inv(jac)  # dxi_k / dx_d
-    dNT = torch.einsum("qak,eqkd->eqda", dN_dxi, inv).reshape(cells.shape[0], -1, el.n_nodes).contiguous()
     wdetJ = det * w * section
     return Geometry(cells=cells, dNT=dNT, wdetJ=wdetJ, N=N, n_nodes=mesh.n_nodes, dim=dim)
+
+
+#: Elements per chunk of :func:`geometry`.
+GEOMETRY_CHUNK = 65536
 
 
 _INDEX_CACHE: dict = {}

@@ -180,13 +180,15 @@ class Mesh:
                 f"node groups {list(self.node_groups)}, cell groups {list(self.cell_groups)})")
 
     # ------------------------------------------------------------------ geometry
-    def jacobians(self, xi: np.ndarray | None = None) -> np.ndarray:
+    def jacobians(self, xi: np.ndarray | None = None, cells: slice = slice(None)) -> np.ndarray:
         """Jacobian matrices ``dx/dxi`` at reference points.
 
         Parameters
         ----------
         xi
             ``(n_pts, dim)`` reference points; default the element's integration points.
+        cells
+            The cells to evaluate (default all; a slice keeps the memory of large meshes in chunks).
 
         Returns
         -------
@@ -194,7 +196,7 @@ class Mesh:
         """
         el = self.element
         xi = el.quad_points if xi is None else np.asarray(xi, dtype=np.float64)
-        return _jacobians(self.points[self.cells], el.shape_grad(xi))
+        return _jacobians(self.points[self.cells[cells]], el.shape_grad(xi))
 
     def jacobian_determinants(self, xi: np.ndarray | None = None) -> np.ndarray:
         """``(n_cells, n_pts)`` Jacobian determinants at ``xi`` (default the integration points) [length^dim].
