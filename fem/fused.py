@@ -48,6 +48,50 @@ AVAILABLE = numba is not None
 FASTMATH = {"contract", "reassoc"}
 
 
+def _helper(fn):
+    """A loop shared by the kernels, inlined into each (numba IR inlining: the trip counts ``d`` and ``n_a`` are
+    the caller's compile-time constants). Module-level, so that numba's disk cache can key the kernels."""
+    return numba.njit(inline="always", cache=True, nogil=True, fastmath=FASTMATH)(fn) if AVAILABLE else fn
+
+
+@_helper
+def _gather(u, cells, e, ue, d, n_a):  # pragma: no cover - compiled
+    """``ue[a, i] = u[cells[e, a], i]``."""
+    for a in range(n_a):
+        for i in range(d):
+            ue[a, i] = u[cells[e, a], i]
+
+
+@_helper
+def _gradient(dNT, e, q, ue, grad, d, n_a):  # pragma: no cover - compiled
+    """``grad[i, j] = du_i/dx_j = sum_a dN_a/dx_j u_ai`` at point ``q`` of element ``e``."""
+    for j in range(d):
+        for i in range(d):
+            s = 0.0
+            for a in range(n_a):
+                s += dNT[e, q * d + j, a] * ue[a, i]
+            grad[i, j] = s
+
+
+@_helper
+def _add_force(tens, dNT, e, q, fe, d, n_a):  # pragma: no cover - compiled
+    """``fe[a, i] += sum_j tens[i, j] dN_a/dx_j`` (``tens``: ``w|J| sigma`` at point ``q``)."""
+    for a in range(n_a):
+        for i in range(d):
+            s = 0.0
+            for j in range(d):
+                s += tens[i, j] * dNT[e, q * d + j, a]
+            fe[a, i] += s
+
+
+@_helper
+def _scatter(f, cells, e, fe, d, n_a):  # pragma: no cover - compiled
+    """``f[cells[e, a], i] += fe[a, i]``."""
+    for a in range(n_a):
+        for i in range(d):
+            f[cells[e, a], i] += fe[a, i]
+
+
 @functools.cache
 def kernels(d: int, n_a: int, nq: int):
     """``(strain, force, linear, sum_blocks)`` compiled for one element type: ``d`` dimensions, ``n_a`` nodes,
@@ -64,16 +108,9 @@ def kernels(d: int, n_a: int, nq: int):
         for e in prange(cells.shape[0]):
             ue = np.empty((NA, D))
             grad = np.empty((D, D))
-            for a in range(NA):
-                for i in range(D):
-                    ue[a, i] = u[cells[e, a], i]
+            _gather(u, cells, e, ue, D, NA)
             for q in range(NQ):
-                for j in range(D):
-                    for i in range(D):
-                        s = 0.0
-                        for a in range(NA):
-                            s += dNT[e, q * D + j, a] * ue[a, i]
-                        grad[i, j] = s  # du_i / dx_j
+                _gradient(dNT, e, q, ue, grad, D, NA)
                 for k in range(NV):
                     i, j = PI[k], PJ[k]
                     eps[e, q, k] = grad[i, i] if i == j else grad[i, j] + grad[j, i]
@@ -94,15 +131,8 @@ def kernels(d: int, n_a: int, nq: int):
                     for k in range(NV):
                         tens[PI[k], PJ[k]] = sig[e, q, k] * w
                         tens[PJ[k], PI[k]] = sig[e, q, k] * w
-                    for a in range(NA):
-                        for i in range(D):
-                            s = 0.0
-                            for j in range(D):
-                                s += tens[i, j] * dNT[e, q * D + j, a]
-                            fe[a, i] += s
-                for a in range(NA):
-                    for i in range(D):
-                        f[cells[e, a], i] += fe[a, i]
+                    _add_force(tens, dNT, e, q, fe, D, NA)
+                _scatter(f, cells, e, fe, D, NA)
 
     linear = _linear_kernel(D, NA, NQ, PI, PJ, NV, jit)
 
@@ -134,17 +164,10 @@ def _linear_kernel(D, NA, NQ, PI, PJ, NV, jit):  # noqa: N803
             tens = np.empty((D, D))
             ep = np.empty(NV)
             for e in range(b * per, min((b + 1) * per, n_el)):
-                for a in range(NA):
-                    for i in range(D):
-                        ue[a, i] = u[cells[e, a], i]
-                        fe[a, i] = 0.0
+                _gather(u, cells, e, ue, D, NA)
+                fe[:] = 0.0
                 for q in range(NQ):
-                    for j in range(D):
-                        for i in range(D):
-                            s = 0.0
-                            for a in range(NA):
-                                s += dNT[e, q * D + j, a] * ue[a, i]
-                            grad[i, j] = s
+                    _gradient(dNT, e, q, ue, grad, D, NA)
                     for k in range(NV):
                         i, j = PI[k], PJ[k]
                         ep[k] = grad[i, i] if i == j else grad[i, j] + grad[j, i]
@@ -157,15 +180,8 @@ def _linear_kernel(D, NA, NQ, PI, PJ, NV, jit):  # noqa: N803
                         sig[e, q, k] = s
                         tens[PI[k], PJ[k]] = s * w
                         tens[PJ[k], PI[k]] = s * w
-                    for a in range(NA):
-                        for i in range(D):
-                            s = 0.0
-                            for j in range(D):
-                                s += tens[i, j] * dNT[e, q * D + j, a]
-                            fe[a, i] += s
-                for a in range(NA):
-                    for i in range(D):
-                        f[cells[e, a], i] += fe[a, i]
+                    _add_force(tens, dNT, e, q, fe, D, NA)
+                _scatter(f, cells, e, fe, D, NA)
 
     return linear
 
