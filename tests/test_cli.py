@@ -6,7 +6,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
+import snsurrogate
 from snsurrogate.cli import main
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -42,6 +44,11 @@ def test_fit_writes_model_summary_and_plot(tmp_path, capsys):
     assert rc == 0, err
     assert "spectrally normalized" in out and "engineering_stress_MPa [MPa]" in out
     assert f"{summary['lipschitz_bound']:.6g} MPa per unit strain" in out
+    model = snsurrogate.load(tmp_path / "al.pt")
+    e0 = float(model.tangent(torch.zeros(1, 1, dtype=model.dtype))[0, 0, 0])
+    assert 0 < e0 <= summary["lipschitz_bound"] * (1 + 1e-9)
+    assert "initial modulus" in out and f"{e0:.6g} MPa per unit strain (the tangent at zero strain)" in out
+    assert "unloads along its loading curve" in out
     rc, out, _ = run(["info", tmp_path / "al.pt", "--json"], capsys)
     assert json.loads(out)["units"]["stress"] == "MPa"
 

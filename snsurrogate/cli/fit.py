@@ -212,6 +212,10 @@ def law_lines(model) -> list[str]:
                  "not imply stability (complex modes grow at any dt); refit with --law potential"]
     else:
         lines = ["  kind                      mlp (1-D: symmetric); no certified lower bound: it may soften"]
+    if model.d_in == 1:
+        e0 = initial_modulus(model)
+        lines.append(f"  initial modulus           {e0:.6g} {u} per unit strain (the tangent at zero strain); a 1-D "
+                     "law is nonlinear elastic: it unloads along its loading curve (no plasticity, no damage)")
     soft = s.get("data_softening") or {}
     if soft.get("softens"):
         lines.append(f"  data                      {_soft_text(soft, u)}")
@@ -220,6 +224,13 @@ def law_lines(model) -> list[str]:
         lines.append(f"  warning: the fitted law   {law.describe(u)} (searched the data range and 3x beyond); "
                      "a negative tangent grows at any time step")
     return lines
+
+
+def initial_modulus(model) -> float:
+    """The fitted 1-D law's tangent ``d stress / d strain`` at zero strain [stress unit per unit strain]."""
+    import torch
+
+    return float(model.tangent(torch.zeros(1, 1, dtype=model.dtype))[0, 0, 0])
 
 
 def _soft_text(d: dict, unit: str) -> str:
