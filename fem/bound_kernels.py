@@ -54,6 +54,8 @@ except ImportError:  # pragma: no cover - numba is a dependency
 DELTA = 1e-4
 #: Relative rounding margin added to the checked value (module docstring).
 ROUNDING = 1e-12
+#: Failed elements solved exactly per call of ``exact`` (each call copies their geometry).
+FAILED_CHUNK = 65536
 #: Elements ranked highest by their largest diagonal entry that get an exact eigenvalue first.
 TOP = 256
 
@@ -247,7 +249,8 @@ def largest_element_eigenvalue(geom: Geometry, matrix: torch.Tensor | None, exac
     failed = np.flatnonzero(fail)
     value = mu * (1.0 + ROUNDING)
     if failed.size:
-        lam = exact(torch.as_tensor(failed)).cpu().numpy()
+        lam = np.concatenate([exact(torch.as_tensor(failed[i:i + FAILED_CHUNK])).cpu().numpy()
+                              for i in range(0, failed.size, FAILED_CHUNK)])  # a copy of the geometry per chunk
         if lam.max() > best:
             best, where = float(lam.max()), int(failed[int(lam.argmax())])
         value = max(value, best)
